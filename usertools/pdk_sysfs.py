@@ -9,7 +9,6 @@ System.write() and System.run(), so tests can emulate the kernel.
 """
 
 import argparse
-import errno
 import json
 import os
 import re
@@ -333,15 +332,17 @@ def resolve_device(system, name):
         if len(found) > 1:
             raise Failure('%s matches several devices: %s' % (name, ', '.join(found)),
                           fix='give the full address with its domain', code=EXIT_USAGE)
-    for cls in ('net', 'block'):
-        link = system.sys('class', cls, name)
-        if name and os.path.exists(link):
+    # an interface's device link (virtio-net: the virtio device under the PCI
+    # one), or a block device's own directory; walk up to the PCI device
+    for link in (system.sys('class', 'net', name, 'device'),
+                 system.sys('class', 'block', name)):
+        if name and '/' not in name and os.path.exists(link):
             found = bdf_from_sysfs_path(link)
             if found:
                 return found
     raise Failure('no PCI device %r' % name,
                   fix='give a PCI address (0000:03:00.0 or 03:00.0) or an interface '
-                      'name; %s --status lists the devices' % 'pdk-devbind',
+                      'name; pdk-devbind --status lists the devices',
                   code=EXIT_USAGE)
 
 
@@ -640,18 +641,7 @@ def hugetlbfs_mounts(system):
     return out
 
 
-def meminfo_kb(system, key):
-    for line in system.lines(system.proc('meminfo')):
-        if line.startswith(key + ':'):
-            return int(line.split()[1])
-    return None
-
-
 def standard_parser(name, description, epilog=None):
     PROG[0] = name
     return argparse.ArgumentParser(prog=name, description=description, epilog=epilog,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-
-
-def errno_name(err):
-    return errno.errorcode.get(err, str(err))

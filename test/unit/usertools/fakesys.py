@@ -145,6 +145,7 @@ class FakeTree:
     def add_netdev(self, bdf, ifname, virtio=None):
         sub = [virtio, 'net', ifname] if virtio else ['net', ifname]
         os.makedirs(os.path.join(self.devdir(bdf), *sub))
+        link(os.path.join(self.devdir(bdf), *(sub + ['device'])), '../..')
         link(self.s('class', 'net', ifname),
              '../../devices/pci0000:00/%s/%s' % (bdf, '/'.join(sub)))
 

@@ -610,6 +610,22 @@ class RestoreTest(DevbindTest):
         self.assertIn('1 of 1 devices not restored', err)
         self.assertIn(NIC, self.saved())
 
+    def test_restore_of_a_device_already_back(self):
+        self.nic()
+        self.devbind('--unbind', NIC)
+        self.tree.set_driver(NIC, 'ixgbe')
+        self.kernel.writes = []
+        code, out, _ = self.devbind('--restore')
+        self.assertEqual((code, out), (0, '0000:03:00.0: already on ixgbe\n'))
+        self.assertEqual((self.kernel.writes, self.saved()), ([], {}))
+
+    def test_unbind_that_does_not_happen(self):
+        self.nic()
+        self.kernel.write = lambda path, text: None
+        code, _, err = self.devbind('--unbind', NIC)
+        self.assertEqual(code, 1)
+        self.assertIn('0000:03:00.0 is bound to ixgbe after unbind, not no driver', err)
+
     def test_nothing_to_restore(self):
         code, out, _ = self.devbind('--restore')
         self.assertEqual(code, 0)
