@@ -107,6 +107,14 @@ class StatusTest(DevbindTest):
         self.assertEqual(data['network'][0]['interfaces'], ['eth0'])
         self.assertEqual(data['other'][0]['drivers'], ['pcieport'])
 
+    def test_can_use_comes_from_modules_alias(self):
+        self.build()
+        self.tree.set_driver(NVME, 'vfio-pci')
+        self.tree.set_driver(NIC, None)
+        data = json.loads(self.devbind('--json')[1])
+        self.assertEqual(data['storage'][0]['drivers'], ['vfio-pci', 'nvme'])
+        self.assertEqual(data['network'][0]['drivers'], ['ixgbe', 'vfio-pci'])
+
     def test_names_fall_back_to_class_without_pci_ids(self):
         self.tree.add_device(NIC, '15b3', '1017', 0x020000, None, None)
         code, out, _ = self.run_tool('--state-file', self.state, '--pci-ids',
