@@ -28,6 +28,12 @@ ROUTE_HEADER = ('Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\
                 'MTU\tWindow\tIRTT\n')
 
 
+def route(ifname, dest='0001A8C0', up=True):
+    """A /proc/net/route line: dest/24 (little-endian hex; 192.168.1.0 by default)."""
+    return '%s\t%s\t00000000\t%04x\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' % (
+        ifname, dest, 1 if up else 0)
+
+
 class DevbindTest(ToolTest):
     tool = 'pdk-devbind'
 
@@ -128,8 +134,7 @@ class StatusTest(DevbindTest):
 
     def test_shows_original_driver_and_in_use(self):
         self.nic(ifname='eth0')
-        self.tree.proc_file('net/route', ROUTE_HEADER +
-                            'eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+        self.tree.proc_file('net/route', ROUTE_HEADER + route('eth0'))
         write(self.state, json.dumps({'devices': {NIC: {'driver': 'i40e'}}}))
         _, out, _ = self.devbind()
         self.assertIn('ixgbe (was i40e)', out)
@@ -307,16 +312,14 @@ class InUseTest(DevbindTest):
 
     def test_ipv4_route(self):
         self.nic(ifname='eth0')
-        self.tree.proc_file('net/route', ROUTE_HEADER +
-                            'eth1\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'
-                            'eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+        self.tree.proc_file('net/route', ROUTE_HEADER + route('eth1', '0002000A') +
+                            route('eth0'))
         self.assertEqual(self.refused(NIC), 'pdk-devbind: error: 0000:03:00.0 is in use: '
                                             'eth0 has route 192.168.1.0/24')
 
     def test_down_route_is_ignored(self):
         self.nic(ifname='eth0')
-        self.tree.proc_file('net/route', ROUTE_HEADER +
-                            'eth0\t0001A8C0\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+        self.tree.proc_file('net/route', ROUTE_HEADER + route('eth0', up=False))
         code, _, _ = self.devbind('--bind', 'vfio-pci', NIC)
         self.assertEqual(code, 0)
 
@@ -347,8 +350,7 @@ class InUseTest(DevbindTest):
 
     def test_ipv4_address_from_fib_trie(self):
         self.nic(ifname='eth0')
-        self.tree.proc_file('net/route', ROUTE_HEADER +
-                            'eth0\t0001A8C0\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+        self.tree.proc_file('net/route', ROUTE_HEADER + route('eth0', up=False))
         self.tree.proc_file('net/fib_trie', (
             'Main:\n  +-- 0.0.0.0/0 3 0 5\n     +-- 192.168.1.0/24 2 0 2\n'
             '        |-- 192.168.1.0\n           /24 link UNICAST\n'
@@ -380,8 +382,7 @@ class InUseTest(DevbindTest):
 
     def test_force_binds_an_active_nic(self):
         self.nic(ifname='eth0')
-        self.tree.proc_file('net/route', ROUTE_HEADER +
-                            'eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+        self.tree.proc_file('net/route', ROUTE_HEADER + route('eth0'))
         code, _, _ = self.devbind('--bind', 'vfio-pci', '--force', 'eth0')
         self.assertEqual(code, 0)
         self.assertEqual(self.tree.driver_of(NIC), 'vfio-pci')
