@@ -15,6 +15,7 @@ static struct eal_args eal_args;
 static atomic_int eal_state; /* 0 idle, 1 initialising/ready */
 static char last_error[512];
 static uint64_t tsc_hz;
+static bool buses_up;
 
 const char *pdk_eal_last_error(void)
 {
@@ -86,6 +87,10 @@ int pdk_eal_init(int argc, char **argv)
 	if (rc < 0)
 		goto fail_cleanup;
 	pdk_get_tsc_hz();
+	buses_up = true;
+	rc = eal_buses_probe(last_error, sizeof(last_error));
+	if (rc < 0)
+		goto fail_cleanup;
 	if (consumed > 0)
 		argv[consumed] = argv[0];
 	PDK_LOG(INFO, EAL_LOG, "ready: %u lcore(s), main lcore %u, %zu MiB DMA memory",
@@ -106,6 +111,9 @@ int pdk_eal_cleanup(void)
 {
 	if (atomic_load(&eal_state) == 0)
 		return 0;
+	if (buses_up)
+		eal_buses_cleanup();
+	buses_up = false;
 	eal_lcores_stop();
 	eal_memory_cleanup();
 	eal_args_release(&eal_args);

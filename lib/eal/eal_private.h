@@ -100,6 +100,10 @@ int eal_find_huge_mount(const char *want_dir, uint64_t want_size,
 /* Free hugepages of `page_size` on NUMA node `node` (-1: whole machine). */
 long eal_free_hugepages(uint64_t page_size, int node);
 
+/* bus.c */
+int eal_buses_probe(char *err, size_t errlen);
+void eal_buses_cleanup(void);
+
 /* Current config (valid after a successful parse in init). */
 extern struct eal_config eal_cfg;
 
