@@ -56,9 +56,6 @@ int vfio_cap_walk(const void *buf, uint32_t len, uint32_t fixed, uint32_t first,
 		struct vfio_info_cap_header h;
 		int rc;
 
-		if (steps++ >= max_steps)
-			return fail(err, errlen, "capability chain does not end after %u "
-				    "steps (a cycle)", max_steps);
 		if (off < fixed)
 			return fail(err, errlen, "capability offset %u is inside the fixed "
 				    "%u-byte struct", off, fixed);
@@ -68,6 +65,9 @@ int vfio_cap_walk(const void *buf, uint32_t len, uint32_t fixed, uint32_t first,
 		if (len - off < hdr)
 			return fail(err, errlen, "capability header at offset %u is cut "
 				    "off by argsz %u", off, len);
+		if (steps++ >= max_steps)
+			return fail(err, errlen, "capability chain does not end after %u "
+				    "steps (a cycle)", max_steps);
 		memcpy(&h, (const uint8_t *)buf + off, hdr);
 		rc = fn ? fn(buf, len, off, h.id, h.version, arg) : 0;
 		if (rc)

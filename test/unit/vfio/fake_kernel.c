@@ -139,7 +139,8 @@ static void cap_append(struct fk_region *r, uint16_t id, uint16_t ver, const voi
 		}
 	}
 	memcpy(&r->caps[at], &h, sizeof(h));
-	memcpy(&r->caps[at + sizeof(h)], body, len);
+	if (len)
+		memcpy(&r->caps[at + sizeof(h)], body, len);
 	r->caps_len = (at + (uint32_t)sizeof(h) + len + 7) & ~7u;
 }
 
@@ -318,6 +319,8 @@ static int map_dma(const struct vfio_iommu_type1_dma_map *m)
 static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 {
 	fk.unmap_calls++;
+	if (!fk.iommu_set)
+		return fail(EINVAL); /* the IOMMU went with the last group */
 	for (int i = 0; i < fk.nr_maps; i++)
 		if (fk.maps[i].iova == u->iova && fk.maps[i].size == u->size) {
 			fk.maps[i] = fk.maps[--fk.nr_maps];
@@ -505,6 +508,20 @@ static void *fk_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 	return real->mmap(addr, len, prot, flags, fd, off);
 }
 
+/* Config writes land in the memfd; the kernel may drop some bits. */
+static ssize_t fk_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	uint64_t cmd = fk.regions[VFIO_PCI_CONFIG_REGION_INDEX].offset + PDK_PCI_COMMAND;
+	uint16_t v;
+
+	if (fd >= 0 && fd == fk.dev_fd && fk.master_ro && (uint64_t)off == cmd && len == 2) {
+		memcpy(&v, buf, 2);
+		v &= (uint16_t)~PDK_PCI_COMMAND_MASTER;
+		return real->pwrite(fd, &v, 2, off);
+	}
+	return real->pwrite(fd, buf, len, off);
+}
+
 static int fk_getrlimit(int res, struct rlimit *rl)
 {
 	(void)res;
@@ -532,6 +549,7 @@ void fk_install(void)
 	fake_sys.close = fk_close;
 	fake_sys.ioctl = fk_ioctl;
 	fake_sys.mmap = fk_mmap;
+	fake_sys.pwrite = fk_pwrite;
 	fake_sys.getrlimit = fk_getrlimit;
 	fake_sys.can_pin_unlimited = fk_can_pin_unlimited;
 	fake_sys.page_size = fk_page_size;

@@ -54,6 +54,7 @@ struct fake_kernel {
 	uint8_t config[4096];      /* region 7 content, written at open */
 	struct vfio_irq_info irqs[VFIO_PCI_NUM_IRQS];
 	uint32_t region_grow;      /* >0: each reply asks for this many more bytes */
+	bool master_ro;            /* COMMAND's bus master bit does not stick */
 	/* IOMMU */
 	uint64_t pgsizes;
 	int nr_ranges;             /* <0: no IOVA_RANGE capability */
