@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <linux/vfio.h>
 
@@ -47,9 +48,9 @@ static const char *lock_dir(void)
 
 	if (d && d[0])
 		return d;
-	if (mkdir("/run/pdk", 0755) == 0 || errno == EEXIST)
+	if ((mkdir("/run/pdk", 0755) == 0 || errno == EEXIST) && access("/run/pdk", W_OK) == 0)
 		return "/run/pdk";
-	return "/tmp"; /* not root: /run is not ours */
+	return "/tmp"; /* not root (a group node given with pdk-devbind -u) */
 }
 
 /* One POSIX lock per device, held while it is open: the kernel drops it
