@@ -429,7 +429,8 @@ int vfio_domain_attach(struct pdk_vfio_dev *dev)
 	struct pdk_vfio_domain *dom = dev->domain;
 	int rc;
 
-	if (dom->refs == 0 && (rc = dom->be->iommu_info(dom, &dom->info)) < 0)
+	/* every time: a group joining the container can shrink the ranges */
+	if ((rc = dom->be->iommu_info(dom, &dom->info)) < 0)
 		return rc;
 	dom->refs++;
 	if (!(dev->open_flags & PDK_VFIO_OPEN_NO_DMA) && !dom->eal_mapped &&
