@@ -28,6 +28,31 @@ static inline int pdk_test_eal_init(const char *lcores)
 	return pdk_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 }
 
+#ifdef cmocka_unit_test
+/*
+ * main() of a test that needs EAL: start it on `lcores`, run the cmocka
+ * group, stop EAL. Include <cmocka.h> first.
+ */
+#define pdk_test_run_with_eal(group, tests, lcores)                       \
+	pdk_test_run_with_eal_(group, tests, sizeof(tests) / sizeof((tests)[0]), \
+			       lcores)
+
+static inline int pdk_test_run_with_eal_(const char *group,
+					 const struct CMUnitTest *tests,
+					 size_t n, const char *lcores)
+{
+	int rc;
+
+	if (pdk_test_eal_init(lcores) < 0) {
+		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
+		return 1;
+	}
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	pdk_eal_cleanup();
+	return rc;
+}
+#endif
+
 /* The last message logged (through pdk_test_log_capture()). */
 struct pdk_test_log {
 	int level;

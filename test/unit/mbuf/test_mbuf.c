@@ -352,13 +352,5 @@ int main(void)
 		cmocka_unit_test(test_pool_create_checks),
 		POOL_TEST(test_threads_share_references),
 	};
-	int rc;
-
-	if (pdk_test_eal_init("0") < 0) {
-		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
-		return 1;
-	}
-	rc = cmocka_run_group_tests_name("mbuf", tests, NULL, NULL);
-	pdk_eal_cleanup();
-	return rc;
+	return pdk_test_run_with_eal("mbuf", tests, "0");
 }

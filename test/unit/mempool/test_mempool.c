@@ -423,13 +423,5 @@ int main(void)
 		cmocka_unit_test(test_two_lcores),
 		cmocka_unit_test(test_pthreads_bypass_cache),
 	};
-	int rc;
-
-	if (pdk_test_eal_init("0-1") < 0) {
-		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
-		return 1;
-	}
-	rc = cmocka_run_group_tests_name("mempool", tests, NULL, NULL);
-	pdk_eal_cleanup();
-	return rc;
+	return pdk_test_run_with_eal("mempool", tests, "0-1");
 }

@@ -336,14 +336,6 @@ int main(void)
 		cmocka_unit_test(test_init_rejects_bad_args),
 		cmocka_unit_test(test_create_lookup_free),
 	};
-	int rc;
-
 	static_assert(PDK_DIM(modes) == 7, "one MODE_TESTS() per mode");
-	if (pdk_test_eal_init("0") < 0) {
-		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
-		return 1;
-	}
-	rc = cmocka_run_group_tests_name("ring", tests, NULL, NULL);
-	pdk_eal_cleanup();
-	return rc;
+	return pdk_test_run_with_eal("ring", tests, "0");
 }
