@@ -41,6 +41,9 @@ extern "C" {
 #define PDK_MB (1024ULL * 1024)
 #define PDK_GB (1024ULL * 1024 * 1024)
 
+#define PDK_STR_(x) #x
+#define PDK_STRINGIFY(x) PDK_STR_(x)
+
 /* An I/O virtual address: what a device puts on the bus. */
 typedef uint64_t pdk_iova_t;
 #define PDK_BAD_IOVA ((pdk_iova_t)-1)

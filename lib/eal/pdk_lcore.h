@@ -58,7 +58,9 @@ typedef int (*pdk_lcore_fn)(void *arg);
 PDK_API int pdk_eal_remote_launch(pdk_lcore_fn fn, void *arg, unsigned lcore);
 /* Wait for `lcore` to finish; returns fn's return value (0 when idle). */
 PDK_API int pdk_eal_wait_lcore(unsigned lcore);
-/* Launch on every worker (and on the main lcore too unless skip_main). */
+/* Launch on every worker, then run fn on the main lcore too unless
+ * skip_main. Returns a negative errno when a launch failed, else the main
+ * lcore's return value (0 when skipped). */
 PDK_API int pdk_eal_mp_remote_launch(pdk_lcore_fn fn, void *arg, bool skip_main);
 /* Wait for every worker; returns the first nonzero return value, or 0. */
 PDK_API int pdk_eal_mp_wait_lcore(void);

@@ -1,81 +1,117 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * Helpers shared by the unit tests: EAL start-up with test-friendly options
- * and a log sink that keeps the last message, so a test can check that an
- * error says what is valid.
- */
+/* Helpers shared by the C tests (cmocka). */
 #ifndef PDK_TEST_H
 #define PDK_TEST_H
 
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
 
 #include <pdk_eal.h>
+#include <pdk_log.h>
 
-#define PDK_TEST_SKIP 77
+/* Captured log text: every message of the current capture, one per line. */
+struct test_log {
+	char text[65536];
+	size_t len;
+	unsigned count;
+};
 
-/*
- * Start EAL without hugepages on `lcores` ("0" or "0-1"). Returns what
- * pdk_eal_init() returned.
- */
-static inline int pdk_test_eal_init(const char *lcores)
+static struct test_log test_log_buf;
+
+static inline void test_log_sink(int level, const char *component,
+				 const char *msg, void *arg)
 {
-	char l[32];
-	char *argv[] = {"pdk-test", "--no-huge", "-l", l, "-m", "64",
-			"--log-level=warning", NULL};
+	struct test_log *l = arg;
+	int n;
 
-	snprintf(l, sizeof(l), "%s", lcores);
-	return pdk_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	(void)level;
+	if (l->len >= sizeof(l->text) - 1)
+		return;
+	n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s: %s\n",
+		     component ? component : "-", msg);
+	if (n > 0)
+		l->len = PDK_MIN(l->len + (size_t)n, sizeof(l->text) - 1);
+	l->count++;
 }
 
-#ifdef cmocka_unit_test
-/*
- * main() of a test that needs EAL: start it on `lcores`, run the cmocka
- * group, stop EAL. Include <cmocka.h> first.
- */
-#define pdk_test_run_with_eal(group, tests, lcores)                       \
-	pdk_test_run_with_eal_(group, tests, sizeof(tests) / sizeof((tests)[0]), \
-			       lcores)
+/* Start capturing log messages (at `level` and above) instead of printing. */
+static inline void test_log_capture(int level)
+{
+	memset(&test_log_buf, 0, sizeof(test_log_buf));
+	pdk_log_set_level(NULL, level);
+	pdk_log_set_sink(test_log_sink, &test_log_buf);
+}
 
-static inline int pdk_test_run_with_eal_(const char *group,
-					 const struct CMUnitTest *tests,
-					 size_t n, const char *lcores)
+static inline void test_log_release(void)
+{
+	pdk_log_set_sink(NULL, NULL);
+	pdk_log_reset();
+}
+
+/* Assert that the captured log contains `needle`. */
+#define assert_log_contains(needle)                                           \
+	do {                                                                  \
+		if (strstr(test_log_buf.text, (needle)) == NULL)              \
+			fail_msg("log does not contain \"%s\"; log was:\n%s", \
+				 (needle), test_log_buf.text);                \
+	} while (0)
+
+#define assert_str_contains(hay, needle)                                      \
+	do {                                                                  \
+		const char *h_ = (hay);                                       \
+		if (h_ == NULL || strstr(h_, (needle)) == NULL)               \
+			fail_msg("\"%s\" does not contain \"%s\"",            \
+				 h_ ? h_ : "(null)", (needle));               \
+	} while (0)
+
+/* argv builder: TEST_ARGV(argv, "prog", "-l", "0") */
+#define TEST_ARGV(name, ...)                                                  \
+	char *name[] = {__VA_ARGS__, NULL};                                   \
+	int name##_c = (int)(sizeof(name) / sizeof(name[0])) - 1
+
+static inline int test_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+/*
+ * Start EAL for a test without hugepages or files: --no-huge on `lcores`
+ * ("0" or "0-1"), 64 MiB, warnings only. Returns what pdk_eal_init() did.
+ */
+static inline int test_eal_init_nohuge(const char *lcores)
+{
+	TEST_ARGV(argv, "pdk-test", "--no-huge", "-l", (char *)lcores, "-m", "64",
+		  "--log-level=warning");
+
+	return pdk_eal_init(argv_c, argv);
+}
+
+/* main() of a cmocka group that needs EAL (see test_eal_init_nohuge()). */
+#define test_run_group_with_eal(group, tests, lcores)                         \
+	test_run_group_with_eal_(group, tests,                                \
+				 sizeof(tests) / sizeof((tests)[0]), lcores)
+
+static inline int test_run_group_with_eal_(const char *group,
+					   const struct CMUnitTest *tests,
+					   size_t n, const char *lcores)
 {
 	int rc;
 
-	if (pdk_test_eal_init(lcores) < 0) {
+	if (test_eal_init_nohuge(lcores) < 0) {
 		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
 		return 1;
 	}
 	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
 	pdk_eal_cleanup();
 	return rc;
-}
-#endif
-
-/* The last message logged (through pdk_test_log_capture()). */
-struct pdk_test_log {
-	int level;
-	char component[PDK_LOG_COMPONENT_MAX];
-	char msg[512];
-};
-
-static inline void pdk_test_log_sink(int level, const char *component,
-				     const char *msg, void *arg)
-{
-	struct pdk_test_log *log = arg;
-
-	log->level = level;
-	snprintf(log->component, sizeof(log->component), "%s", component);
-	snprintf(log->msg, sizeof(log->msg), "%s", msg);
-}
-
-/* Start capturing into `log` (cleared first); NULL restores stderr. */
-static inline void pdk_test_log_capture(struct pdk_test_log *log)
-{
-	if (log != NULL)
-		memset(log, 0, sizeof(*log));
-	pdk_log_set_sink(log != NULL ? pdk_test_log_sink : NULL, log);
 }
 
 #endif /* PDK_TEST_H */

@@ -271,17 +271,15 @@ static void test_bulk_alloc_free_and_exhaustion(void **state)
 
 static void test_pool_create_checks(void **state)
 {
-	struct pdk_test_log log;
-
 	(void)state;
-	pdk_test_log_capture(&log);
+	test_log_capture(PDK_LOG_ERR);
 	errno = 0;
 	assert_null(pdk_pktmbuf_pool_create("bad", 16, 0, 12, ROOM, 0));
 	assert_int_equal(errno, EINVAL);
-	assert_non_null(strstr(log.msg, "multiple of 8"));
+	assert_log_contains("mbuf: mbuf pool bad: priv_size 12 is not a multiple of 8");
 	assert_null(pdk_pktmbuf_pool_create("bad", 0, 0, 0, ROOM, 0));
 	assert_int_equal(errno, EINVAL);
-	pdk_test_log_capture(NULL);
+	test_log_release();
 }
 
 /* Threads share packets by reference: each frees its own reference; the
@@ -352,5 +350,5 @@ int main(void)
 		cmocka_unit_test(test_pool_create_checks),
 		POOL_TEST(test_threads_share_references),
 	};
-	return pdk_test_run_with_eal("mbuf", tests, "0");
+	return test_run_group_with_eal("mbuf", tests, "0");
 }

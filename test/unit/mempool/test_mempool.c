@@ -33,16 +33,13 @@ static struct pdk_mempool *pool(const char *name, unsigned n, unsigned cache)
 static void expect_create_fails(const char *name, unsigned n, unsigned elt,
 				unsigned cache, unsigned flags, int err)
 {
-	struct pdk_test_log log;
-
-	pdk_test_log_capture(&log);
+	test_log_capture(PDK_LOG_ERR);
 	errno = 0;
 	assert_null(pdk_mempool_create(name, n, elt, cache, 0, NULL, NULL,
 				       PDK_SOCKET_ANY, flags));
 	assert_int_equal(errno, err);
-	assert_int_equal(log.level, PDK_LOG_ERR);
-	assert_string_equal(log.component, "mempool");
-	pdk_test_log_capture(NULL);
+	assert_log_contains("mempool: ");
+	test_log_release();
 }
 
 static void test_create_checks(void **state)
@@ -423,5 +420,5 @@ int main(void)
 		cmocka_unit_test(test_two_lcores),
 		cmocka_unit_test(test_pthreads_bypass_cache),
 	};
-	return pdk_test_run_with_eal("mempool", tests, "0-1");
+	return test_run_group_with_eal("mempool", tests, "0-1");
 }

@@ -204,16 +204,14 @@ static void test_power_of_two_capacity_is_count(void **state)
 static void expect_rejected(unsigned count, unsigned flags, const char *says)
 {
 	alignas(PDK_CACHE_LINE) static char mem[4096];
-	struct pdk_test_log log;
 
-	pdk_test_log_capture(&log);
+	test_log_capture(PDK_LOG_ERR);
 	assert_int_equal(pdk_ring_get_memsize(count, flags), -EINVAL);
-	assert_int_equal(log.level, PDK_LOG_ERR);
-	assert_string_equal(log.component, "ring");
-	assert_non_null(strstr(log.msg, says));
+	assert_log_contains("ring: ring count");
+	assert_log_contains(says);
 	assert_int_equal(pdk_ring_init((struct pdk_ring *)mem, "x", count, flags),
 			 -EINVAL);
-	pdk_test_log_capture(NULL);
+	test_log_release();
 }
 
 static void test_rejected_sizes(void **state)
@@ -252,11 +250,9 @@ static void test_init_rejects_bad_args(void **state)
 {
 	alignas(PDK_CACHE_LINE) static char mem[4096];
 	struct pdk_ring *r = (struct pdk_ring *)mem;
-	struct pdk_test_log log;
 
 	(void)state;
-
-	pdk_test_log_capture(&log); /* expected errors: keep them off stderr */
+	test_log_capture(PDK_LOG_ERR); /* expected errors: keep them off stderr */
 	assert_int_equal(pdk_ring_init((struct pdk_ring *)(mem + 8), "x", 8, 0),
 			 -EINVAL);
 	assert_int_equal(pdk_ring_init(NULL, "x", 8, 0), -EINVAL);
@@ -266,13 +262,12 @@ static void test_init_rejects_bad_args(void **state)
 				       8, 0), -ENAMETOOLONG);
 	assert_int_equal(pdk_ring_init(r, "0123456789012345678901234567890", 8,
 				       0), 0); /* 31 characters fit */
-	pdk_test_log_capture(NULL);
+	test_log_release();
 }
 
 /* pdk_ring_create() and the registry use EAL memory. */
 static void test_create_lookup_free(void **state)
 {
-	struct pdk_test_log log;
 	struct pdk_ring *r, *r2;
 
 	(void)state;
@@ -285,17 +280,17 @@ static void test_create_lookup_free(void **state)
 	assert_false(r->cons.single);
 	assert_ptr_equal(pdk_ring_lookup("reg_a"), r);
 
-	pdk_test_log_capture(&log);
+	test_log_capture(PDK_LOG_ERR);
 	errno = 0;
 	assert_null(pdk_ring_create("reg_a", 64, PDK_SOCKET_ANY, 0));
 	assert_int_equal(errno, EEXIST);
-	assert_non_null(strstr(log.msg, "is taken"));
+	assert_log_contains("ring: ring name 'reg_a' is taken");
 	assert_null(pdk_ring_create("reg_b", 100, PDK_SOCKET_ANY, 0));
 	assert_int_equal(errno, EINVAL);
 	assert_null(pdk_ring_create("0123456789012345678901234567890123", 64,
 				    PDK_SOCKET_ANY, 0));
 	assert_int_equal(errno, ENAMETOOLONG);
-	pdk_test_log_capture(NULL);
+	test_log_release();
 
 	r2 = pdk_ring_create("reg_b", 64, 0, 0);
 	assert_non_null(r2);
@@ -337,5 +332,5 @@ int main(void)
 		cmocka_unit_test(test_create_lookup_free),
 	};
 	static_assert(PDK_DIM(modes) == 7, "one MODE_TESTS() per mode");
-	return pdk_test_run_with_eal("ring", tests, "0");
+	return test_run_group_with_eal("ring", tests, "0");
 }
