@@ -14,6 +14,12 @@
 #ifndef PDK_RING_INLINE_H
 #define PDK_RING_INLINE_H
 
+#include <sched.h>
+
+/* Pauses a multi-producer/consumer spends waiting for a preempted
+ * predecessor before it yields the CPU. */
+#define PDK_RING_SPINS_BEFORE_YIELD 1024
+
 /* Included directly anyway: pdk_ring.h defines the types and includes us
  * back (a no-op thanks to the guard), then the definitions below follow. */
 #include <pdk_ring.h>
@@ -70,13 +76,24 @@ static PDK_ALWAYS_INLINE void
 pdk__ring_update_tail(struct pdk_ring_headtail *ht, uint32_t old_head,
 		      uint32_t new_head)
 {
+	unsigned spins = 0;
+
 	/* Earlier reservations on our side publish first. acquire: pairs with
 	 * the release store below by the thread that reserved just before us,
-	 * so its slot accesses happen before our release publishes both. */
+	 * so its slot accesses happen before our release publishes both.
+	 * A pinned lcore waits a few dozen cycles; a long wait means that
+	 * thread was preempted mid-operation (more threads than cores), so
+	 * give it the CPU instead of spinning out our time slice. */
 	if (!ht->single)
 		while (atomic_load_explicit(&ht->tail, memory_order_acquire) !=
-		       old_head)
-			pdk_pause();
+		       old_head) {
+			if (++spins < PDK_RING_SPINS_BEFORE_YIELD) {
+				pdk_pause();
+			} else {
+				sched_yield();
+				spins = 0;
+			}
+		}
 	/* release: pairs with the acquire load of this tail in the other
 	 * side's pdk__ring_move_head(): our slot writes (producer) or reads
 	 * (consumer) happen before the other side touches those slots. */

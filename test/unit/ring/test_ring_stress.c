@@ -22,11 +22,11 @@
 #define MAX_THREADS 4
 #define BATCH_MAX 16
 /* Elements per producer; PDK_STRESS_SCALE (a percentage) scales it.
- * TSan runs ~50x slower: fewer elements keep it to a few seconds. */
+ * TSan runs ~10x slower: fewer elements keep it to a few seconds. */
 #ifdef __SANITIZE_THREAD__
-#define PER_PRODUCER_DEFAULT 40000
+#define PER_PRODUCER_DEFAULT 100000
 #else
-#define PER_PRODUCER_DEFAULT 400000
+#define PER_PRODUCER_DEFAULT 1000000
 #endif
 
 #define MAKE_TAG(p, seq) ((void *)(((uintptr_t)(p) + 1) << 32 | (seq)))
