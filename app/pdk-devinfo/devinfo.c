@@ -262,9 +262,9 @@ static void table_irqs(const struct report *r, FILE *out)
 		const char *f[4];
 		int n = irq_flags(r->irqs[i].flags, f);
 
-		fprintf(out, "  %-6s %4u ", irq_names[i], r->irqs[i].count);
+		fprintf(out, "  %-6s %4u", irq_names[i], r->irqs[i].count);
 		for (int k = 0; k < n; k++)
-			fprintf(out, "%s%s", k ? "," : " ", f[k]);
+			fprintf(out, "%s%s", k ? "," : "  ", f[k]);
 		fprintf(out, "\n");
 	}
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pdk_eal_internal.h"
 #include "vfio_private.h"
@@ -40,7 +41,7 @@ static int canonical_name(const char *name, char *out, size_t len)
 static struct pdk_vfio_dev *find_open(const char *name)
 {
 	for (struct pdk_vfio_dev *d = devs; d; d = d->next)
-		if (strcmp(d->name, name) == 0)
+		if (strcmp(d->name, name) == 0 && d->owner == getpid())
 			return d;
 	return NULL;
 }
@@ -162,6 +163,7 @@ struct pdk_vfio_dev *pdk_vfio_dev_open(const char *name, unsigned flags)
 	}
 	dev->ctl[0].fd = dev->ctl[1].fd = -1;
 	dev->open_flags = flags;
+	dev->owner = getpid();
 	dev->be = is_vfio_user(name) ? &vfio_user_ops : &vfio_kernel_ops;
 	if (canonical_name(name, dev->name, sizeof(dev->name)) < 0) {
 		PDK_LOG(ERR, VFIO_LOG, "'%s' is neither a PCI address (0000:03:00.0) nor "

@@ -108,6 +108,21 @@ static uint64_t ranges_total(const struct pdk_vfio_iommu_info *info)
 
 /* ---------------------------------------------------- map and unmap -- */
 
+/* Room for element n of a doubling array. */
+static int grow(void **arr, unsigned n, unsigned *cap, size_t elem)
+{
+	unsigned c = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if ((p = realloc(*arr, c * elem)) == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
 static uint64_t pinned_bytes(const struct pdk_vfio_domain *dom)
 {
 	uint64_t t = 0;
@@ -196,15 +211,8 @@ static int map_one(struct pdk_vfio_domain *dom, const struct run *r, bool eal, b
 	struct vfio_dma_req req = {.va = r->va, .iova = r->iova, .len = r->len, .fd = -1};
 	int rc;
 
-	if (dom->nr_maps == dom->cap_maps) {
-		unsigned cap = dom->cap_maps ? dom->cap_maps * 2 : 16;
-		struct vfio_dma_entry *m = realloc(dom->maps, cap * sizeof(*m));
-
-		if (m == NULL)
-			return -ENOMEM;
-		dom->maps = m;
-		dom->cap_maps = cap;
-	}
+	if (grow((void **)&dom->maps, dom->nr_maps, &dom->cap_maps, sizeof(*dom->maps)) < 0)
+		return -ENOMEM;
 	if (seg && seg->fd >= 0) { /* vfio-user shares memory by file */
 		req.fd = seg->fd;
 		req.fd_offset = seg->fd_offset + PDK_PTR_DIFF(r->va, seg->va);
@@ -263,15 +271,8 @@ static int runs_add(struct runs *rs, void *va, uint64_t iova, uint64_t len)
 		last->len += len; /* contiguous in both: one unit */
 		return 0;
 	}
-	if (rs->n == rs->cap) {
-		unsigned cap = rs->cap ? rs->cap * 2 : 16;
-		struct run *r = realloc(rs->r, cap * sizeof(*r));
-
-		if (r == NULL)
-			return -ENOMEM;
-		rs->r = r;
-		rs->cap = cap;
-	}
+	if (grow((void **)&rs->r, rs->n, &rs->cap, sizeof(*rs->r)) < 0)
+		return -ENOMEM;
 	rs->r[rs->n++] = (struct run){va, iova, len};
 	return 0;
 }

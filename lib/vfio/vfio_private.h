@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pdk_log.h"
 #include "pdk_vfio.h"
@@ -113,6 +114,7 @@ struct pdk_vfio_dev {
 	void *priv;                 /* the backend's */
 	struct pdk_vfio_domain *domain;
 	unsigned open_flags;
+	pid_t owner;                /* a forked child does not own it */
 	struct pdk_vfio_dev_info info;
 	uint64_t page_size;
 

@@ -562,6 +562,20 @@ void fk_uninstall(void)
 	vfio_sys_set(NULL);
 }
 
+void fk_start(void)
+{
+	fk_reset();
+	fk_sysfs_create();
+	fk_sysfs_add(FK_BDF, 0x1b36, 0x0010, 0x010802, "vfio-pci", FK_GROUP);
+	fk_install();
+}
+
+void fk_stop(void)
+{
+	fk_uninstall();
+	fk_sysfs_destroy();
+}
+
 uint32_t fk_dev_read32(uint32_t index, uint64_t off)
 {
 	uint32_t v = 0;

@@ -90,6 +90,11 @@ void fk_reset(void);
 void fk_install(void);
 void fk_uninstall(void);
 
+/* The usual fixture: fk_reset, a fake sysfs with FK_BDF bound to vfio-pci
+ * in group FK_GROUP, the fake installed; and its undoing. */
+void fk_start(void);
+void fk_stop(void);
+
 /* Capability builders, appended to a region's chain in order. */
 void fk_cap_msix_mappable(struct fk_region *r);
 void fk_cap_sparse(struct fk_region *r, uint32_t n, const struct vfio_region_sparse_mmap_area *a);

@@ -63,12 +63,9 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	fk_reset();
-	fk_sysfs_create();
-	fk_sysfs_add(FK_BDF, 0x1b36, 0x0010, 0x010802, "vfio-pci", FK_GROUP);
+	fk_start();
 	fk_sysfs_add("0000:05:00.0", 0x8086, 0x10d3, 0x020000, "e1000e", 9);
 	fk_sysfs_add("0000:06:00.0", 0x1234, 0x5678, 0xff0000, "vfio-pci", 10);
-	fk_install();
 	test_log_capture(PDK_LOG_NOTICE);
 	return 0;
 }
@@ -77,8 +74,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	test_log_release();
-	fk_uninstall();
-	fk_sysfs_destroy();
+	fk_stop();
 	return 0;
 }
 

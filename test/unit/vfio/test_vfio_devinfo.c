@@ -16,19 +16,15 @@ static size_t text_len;
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_sysfs_create();
-	fk_sysfs_add(FK_BDF, 0x1b36, 0x0010, 0x010802, "vfio-pci", FK_GROUP);
+	fk_start();
 	fk_sysfs_add("0000:03:00.1", 0x1b36, 0x0011, 0x020000, "vfio-pci", FK_GROUP);
-	fk_install();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	fk_uninstall();
-	fk_sysfs_destroy();
+	fk_stop();
 	free(text);
 	text = NULL;
 	return 0;

@@ -15,10 +15,7 @@
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_sysfs_create();
-	fk_sysfs_add(FK_BDF, 0x1b36, 0x0010, 0x010802, "vfio-pci", FK_GROUP);
-	fk_install();
+	fk_start();
 	test_log_capture(PDK_LOG_INFO);
 	return 0;
 }
@@ -27,8 +24,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	test_log_release();
-	fk_uninstall();
-	fk_sysfs_destroy();
+	fk_stop();
 	return 0;
 }
 

@@ -283,18 +283,14 @@ static void test_absent_and_invalid(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_sysfs_create();
-	fk_sysfs_add(FK_BDF, 0x1b36, 0x0010, 0x010802, "vfio-pci", FK_GROUP);
-	fk_install();
+	fk_start();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	fk_uninstall();
-	fk_sysfs_destroy();
+	fk_stop();
 	return 0;
 }
 
