@@ -148,7 +148,9 @@ enum pdk_vfio_why {
 	PDK_VFIO_WHY_OUTSIDE_MSIX,     /* mapped: clear of MSI-X table/PBA pages */
 	PDK_VFIO_WHY_NO_MMAP,          /* slow: region cannot be mapped */
 	PDK_VFIO_WHY_NOT_SPARSE,       /* slow: outside every sparse area */
-	PDK_VFIO_WHY_BAD_AREA,         /* slow: a sparse area we had to reject */
+	PDK_VFIO_WHY_BAD_AREA,         /* slow: a sparse area we had to reject
+					  (misaligned, overlapping, over the MSI-X
+					  table, outside the BAR) */
 	PDK_VFIO_WHY_SPARSE_UNUSABLE,  /* slow: sparse capability not understood */
 	PDK_VFIO_WHY_MSIX_TABLE,       /* slow: page(s) of the MSI-X table */
 	PDK_VFIO_WHY_MSIX_PBA,         /* slow: page(s) of the PBA */

@@ -412,6 +412,8 @@ static int map_eal(struct pdk_vfio_domain *dom)
 	for (unsigned i = 0; rc == 0 && i < rs.n; i++)
 		rc = map_one(dom, &rs.r[i], true, dom->be->pins_memory);
 	free(rs.r);
+	if (rc == 0 && rs.n == 0)
+		return 0; /* no EAL memory yet: the next device of the domain maps it */
 	if (rc == 0) {
 		dom->eal_mapped = true;
 		eal_mapped_domains++;

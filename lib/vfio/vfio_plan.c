@@ -67,12 +67,16 @@ static void sort_areas(struct pdk_vfio_area *a, uint32_t n)
 }
 
 /* An area we can map with MAP_FIXED inside the reservation without
- * covering anything outside it. */
-static bool area_ok(const struct pdk_vfio_area *a, uint64_t size, uint64_t pg, uint64_t cur)
+ * covering anything outside it, nor a page of the MSI-X table (`tlo`-`thi`,
+ * empty when the table is elsewhere): the kernel never offers such an
+ * area, a vfio-user server might. */
+static bool area_ok(const struct pdk_vfio_area *a, uint64_t size, uint64_t pg, uint64_t cur,
+		    uint64_t tlo, uint64_t thi)
 {
 	return a->size > 0 && a->offset % pg == 0 && a->offset >= cur && a->offset < size &&
 	       a->size <= size - a->offset &&
-	       (a->size % pg == 0 || a->offset + a->size == size);
+	       (a->size % pg == 0 || a->offset + a->size == size) &&
+	       (a->offset >= thi || a->offset + a->size <= tlo);
 }
 
 static bool overlaps(uint64_t off, uint64_t len, const struct pdk_vfio_area *a)
@@ -80,21 +84,26 @@ static bool overlaps(uint64_t off, uint64_t len, const struct pdk_vfio_area *a)
 	return off < a->offset + a->size && a->offset < off + len;
 }
 
-static int plan_sparse(struct pdk_vfio_plan *p, const struct pdk_vfio_region *r)
+static int plan_sparse(struct pdk_vfio_plan *p, const struct pdk_vfio_region *r,
+		       const struct pdk_pci_msix_info *m)
 {
 	struct pdk_vfio_area a[PDK_VFIO_MAX_SPARSE], bad[PDK_VFIO_MAX_SPARSE];
 	uint32_t n = PDK_MIN(r->nr_areas, (uint32_t)PDK_VFIO_MAX_SPARSE), nbad = 0;
-	uint64_t cur = 0;
+	uint64_t cur = 0, tlo = 0, thi = 0;
 
 	p->policy = PDK_VFIO_POLICY_SPARSE;
+	if (m && m->table_bar == p->bar) {
+		tlo = PDK_ALIGN_FLOOR(m->table_offset, p->page_size);
+		thi = PDK_ALIGN_CEIL(m->table_offset + m->table_size, p->page_size);
+	}
 	memcpy(a, r->areas, n * sizeof(a[0]));
 	sort_areas(a, n);
 	for (uint32_t i = 0; i < n; i++) {
-		if (!area_ok(&a[i], p->size, p->page_size, cur)) {
+		if (!area_ok(&a[i], p->size, p->page_size, cur, tlo, thi)) {
 			PDK_LOG(WARNING, VFIO_LOG, "BAR %u: sparse area 0x%" PRIx64 "+0x%" PRIx64
-				" is misaligned to the 0x%" PRIx64 " page, empty, overlapping or "
-				"outside the 0x%" PRIx64 "-byte BAR: not mapped", p->bar,
-				a[i].offset, a[i].size, p->page_size, p->size);
+				" is misaligned to the 0x%" PRIx64 " page, empty, overlapping, "
+				"over the MSI-X table or outside the 0x%" PRIx64 "-byte BAR: not "
+				"mapped", p->bar, a[i].offset, a[i].size, p->page_size, p->size);
 			bad[nbad++] = a[i];
 			continue;
 		}
@@ -182,7 +191,7 @@ int pdk_vfio_plan_bar(const struct pdk_vfio_region *r, const struct pdk_pci_msix
 	if (r->flags & PDK_VFIO_REGION_SPARSE_BAD)
 		return plan_slow(p, PDK_VFIO_POLICY_SPARSE, PDK_VFIO_WHY_SPARSE_UNUSABLE);
 	if (r->flags & PDK_VFIO_REGION_SPARSE)
-		return plan_sparse(p, r);
+		return plan_sparse(p, r, msix);
 	if (table_here)
 		return plan_around_msix(p, msix);
 	return plan_whole(p, PDK_VFIO_POLICY_WHOLE, PDK_VFIO_WHY_WHOLE);
@@ -212,8 +221,8 @@ const char *pdk_vfio_why_str(enum pdk_vfio_why w)
 		[PDK_VFIO_WHY_OUTSIDE_MSIX] = "clear of the MSI-X table and PBA pages",
 		[PDK_VFIO_WHY_NO_MMAP] = "region cannot be mmapped",
 		[PDK_VFIO_WHY_NOT_SPARSE] = "outside every sparse mmap area",
-		[PDK_VFIO_WHY_BAD_AREA] = "sparse area rejected (misaligned, overlapping "
-					  "or outside the BAR)",
+		[PDK_VFIO_WHY_BAD_AREA] = "sparse area rejected (misaligned, overlapping, "
+					  "over the MSI-X table or outside the BAR)",
 		[PDK_VFIO_WHY_SPARSE_UNUSABLE] = "sparse mmap capability not understood",
 		[PDK_VFIO_WHY_MSIX_TABLE] = "page(s) holding the MSI-X table",
 		[PDK_VFIO_WHY_MSIX_PBA] = "page(s) holding the MSI-X PBA",
