@@ -47,6 +47,7 @@ static void mkdirs(const char *path)
 
 void fk_sysfs_create(void)
 {
+	fk_sysfs_destroy(); /* one tree at a time */
 	snprintf(sys_root, sizeof(sys_root), "/tmp/pdk-fk-sys-XXXXXX");
 	if (mkdtemp(sys_root) == NULL)
 		abort();

@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-/* Make an empty tree and point PDK_SYS_ROOT at it. */
+/* Make an empty tree (removing the previous one) and point PDK_SYS_ROOT
+ * at it. */
 void fk_sysfs_create(void);
 /* Add (or update) a device; driver NULL: unbound; group < 0: none. */
 void fk_sysfs_add(const char *bdf, uint16_t vendor, uint16_t device, uint32_t cls,
