@@ -32,7 +32,7 @@ struct ctl_reg {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t done;       /* a callback finished */
+	pthread_cond_t done;       /* a callback finished, or the thread stopped */
 	pthread_t thread;
 	bool running;
 	bool stop;
@@ -165,6 +165,8 @@ int vfio_ctl_add(int fd, void (*fn)(int fd, void *arg), void *arg)
 	if (fd < 0 || fn == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&ctl.lock);
+	while (ctl.running && ctl.stop) /* a stop in progress: let it finish */
+		pthread_cond_wait(&ctl.done, &ctl.lock);
 	if (find_reg(fd))
 		rc = -EEXIST;
 	else if (ctl.nregs == CTL_MAX_FDS)
@@ -195,6 +197,7 @@ static void ctl_stop_locked(void)
 	close(ctl.epfd);
 	ctl.epfd = ctl.wakefd = -1;
 	ctl.running = false;
+	pthread_cond_broadcast(&ctl.done);
 }
 
 int vfio_ctl_del(int fd)
