@@ -6,20 +6,11 @@
  * never read outside it.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pdk_pci.h"
-
-/* Say which invariant broke before aborting (the compiler merges aborts). */
-#define FUZZ_CHECK(cond)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#include "../common/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,20 +8,11 @@
  * MSIX_MAPPABLE; a parsed IOMMU reply must hold sorted, non-backwards
  * ranges. Errors must say why.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vfio_private.h"
-
-/* Say which invariant broke before aborting (the compiler merges aborts). */
-#define FUZZ_CHECK(cond)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#include "../common/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
