@@ -5,7 +5,7 @@
  * data; transmit frees what it is given. That is the work DPDK's net_null
  * does by default (size 64, no copy), so forwarding numbers compare fairly.
  *
- *   --vdev net_null0[,size=<1-65535>][,copy=0|1][,no_rx=0|1]
+ *   --vdev net_null0[,size=<1-65407>][,copy=0|1][,no_rx=0|1]
  *
  * copy=1 makes receive fill each packet from a template and transmit read
  * each packet; no_rx=1 makes receive return nothing.
@@ -20,10 +20,11 @@
 
 #define DRV_NAME "net_null"
 #define LOG_COMP "net_null"
-#define USAGE "size=<1-65535> (packet bytes, default 64), copy=0|1, no_rx=0|1"
+#define USAGE "size=<1-65407> (packet bytes, default 64), copy=0|1, no_rx=0|1"
 #define DEFAULT_SIZE 64
 #define MAX_QUEUES 16
-#define TEMPLATE_MAX 65535
+/* A packet and the headroom fit in an mbuf (data room is 16 bits). */
+#define TEMPLATE_MAX (UINT16_MAX - PDK_PKTMBUF_HEADROOM)
 
 struct null_opts {
 	unsigned long size;

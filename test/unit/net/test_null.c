@@ -152,7 +152,7 @@ static void test_options(void **state)
 	assert_int_equal(pool_free(mp), NB_MBUF);
 	test_log_capture(PDK_LOG_ERR);
 	assert_int_equal(pdk_vdev_create("net_null4,size=70000"), -EINVAL);
-	assert_log_contains("size=<1-65535>");
+	assert_log_contains("size=<1-65407>");
 	assert_int_equal(pdk_vdev_create("net_null4,copy=2"), -EINVAL);
 	test_log_release();
 	assert_int_equal(pdk_vdev_remove("net_null2"), 0);
