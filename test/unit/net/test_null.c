@@ -159,7 +159,7 @@ static void test_options(void **state)
 	assert_int_equal(pdk_vdev_remove("net_null3"), 0);
 }
 
-static void test_tx_frees_chains_and_shared(void **state)
+static void test_tx_frees_chains_shared_and_mixed(void **state)
 {
 	uint16_t port = null_port("net_null5", mp);
 	struct pdk_mbuf *head, *seg, *shared;
@@ -183,6 +183,22 @@ static void test_tx_frees_chains_and_shared(void **state)
 	assert_int_equal(pdk_mbuf_refcnt_read(shared), 1);
 	pdk_pktmbuf_free(shared);
 	assert_int_equal(pool_free(mp), NB_MBUF);
+	/* An empty burst, and a burst mixing two pools. */
+	assert_int_equal(pdk_eth_tx_burst(port, 0, pkts, 0), 0);
+	{
+		struct pdk_mempool *other = pdk_pktmbuf_pool_create(
+			"null_other", 16, 0, 0, PDK_MBUF_DEFAULT_BUF_SIZE, PDK_SOCKET_ANY);
+
+		assert_non_null(other);
+		pkts[0] = pdk_pktmbuf_alloc(mp);
+		pkts[1] = pdk_pktmbuf_alloc(other);
+		assert_non_null(pkts[0]);
+		assert_non_null(pkts[1]);
+		assert_int_equal(pdk_eth_tx_burst(port, 0, pkts, 2), 2);
+		assert_int_equal(pool_free(other), 16);
+		pdk_mempool_free(other);
+	}
+	assert_int_equal(pool_free(mp), NB_MBUF);
 	assert_int_equal(pdk_vdev_remove("net_null5"), 0);
 }
 
@@ -192,7 +208,7 @@ int main(void)
 		cmocka_unit_test(test_rx_allocates_tx_frees),
 		cmocka_unit_test(test_rx_nombuf),
 		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_tx_frees_chains_and_shared),
+		cmocka_unit_test(test_tx_frees_chains_shared_and_mixed),
 	};
 	int rc;
 
