@@ -204,6 +204,8 @@ static int run(struct testpmd *tp)
 	int rc = 0;
 
 	announce(tp);
+	if (tp_signalled())
+		return 0; /* stopped before forwarding began */
 	if (!tp->cfg.interactive || tp->cfg.auto_start)
 		rc = fwd_start(tp, tp->cfg.tx_first);
 	if (rc == 0 && tp->cfg.interactive)
@@ -234,8 +236,11 @@ static int setup(struct testpmd *tp)
 int main(int argc, char **argv)
 {
 	static struct testpmd tp;
-	int n = pdk_eal_init(argc, argv), rc;
+	int n, rc;
 
+	/* First: a signal during init must not kill us before cleanup. */
+	signals_install();
+	n = pdk_eal_init(argc, argv);
 	if (n == -ECANCELED) {
 		printf("%s\n", pdk_eal_usage());
 		params_usage(argv[0]);
@@ -249,7 +254,6 @@ int main(int argc, char **argv)
 	if (rc == 1)
 		params_usage(argv[0]);
 	if (rc == 0) {
-		signals_install();
 		rc = setup(&tp);
 		if (rc == 0)
 			rc = run(&tp);

@@ -181,6 +181,8 @@ class TestpmdTest(unittest.TestCase):
                              ['--stats-period', '0.2'],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True)
+        first = p.stdout.readline()  # forwarding has started
+        self.assertIn('io forwarding', first)
         time.sleep(0.8)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30)
