@@ -71,27 +71,12 @@ static inline void fwd_io(struct fwd_stream *fs)
 		send_burst(fs, pkts, n);
 }
 
-/* Source := the Tx port's address, destination := its peer's. Frames too
- * short to hold an Ethernet header go out untouched. */
-static inline void fwd_mac(struct fwd_stream *fs)
-{
-	struct pdk_mbuf *pkts[TP_MAX_BURST];
-	uint16_t n = recv_burst(fs, pkts);
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct pdk_ether_hdr *eth = pdk_pktmbuf_mtod(pkts[i], struct pdk_ether_hdr *);
-
-		if (pdk_likely(pkts[i]->data_len >= PDK_ETHER_HDR_LEN)) {
-			eth->dst_addr = fs->dst;
-			eth->src_addr = fs->src;
-		}
-	}
-	if (n != 0)
-		send_burst(fs, pkts, n);
-}
-
-/* Swap exactly the two addresses; nothing else changes. */
-static inline void fwd_macswap(struct fwd_stream *fs)
+/*
+ * mac (swap false): source := the Tx port's address, destination := its
+ * peer's. macswap (swap true): exchange exactly the two addresses. Frames
+ * too short to hold an Ethernet header go out untouched.
+ */
+static PDK_ALWAYS_INLINE void fwd_rewrite(struct fwd_stream *fs, bool swap)
 {
 	struct pdk_mbuf *pkts[TP_MAX_BURST];
 	uint16_t n = recv_burst(fs, pkts);
@@ -102,12 +87,22 @@ static inline void fwd_macswap(struct fwd_stream *fs)
 
 		if (pdk_unlikely(pkts[i]->data_len < PDK_ETHER_HDR_LEN))
 			continue;
-		tmp = eth->dst_addr;
-		eth->dst_addr = eth->src_addr;
-		eth->src_addr = tmp;
+		tmp = swap ? eth->dst_addr : fs->dst;
+		eth->dst_addr = swap ? eth->src_addr : tmp;
+		eth->src_addr = swap ? tmp : fs->src;
 	}
 	if (n != 0)
 		send_burst(fs, pkts, n);
+}
+
+static inline void fwd_mac(struct fwd_stream *fs)
+{
+	fwd_rewrite(fs, false);
+}
+
+static inline void fwd_macswap(struct fwd_stream *fs)
+{
+	fwd_rewrite(fs, true);
 }
 
 static inline void fwd_rxonly(struct fwd_stream *fs)

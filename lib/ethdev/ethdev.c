@@ -220,14 +220,23 @@ int pdk_eth_dev_info_get(uint16_t port, struct pdk_eth_dev_info *info)
 	return 0;
 }
 
+/* Free what queue slot q held (Rx or Tx) through the driver. */
+static void queue_release(struct pdk_eth_dev *dev, bool rx, uint16_t q)
+{
+	void **slot = rx ? &dev->rxq[q] : &dev->txq[q];
+	void (*op)(struct pdk_eth_dev *, uint16_t) =
+		rx ? dev->ops->rx_queue_release : dev->ops->tx_queue_release;
+
+	if (*slot != NULL && op != NULL)
+		op(dev, q);
+	*slot = NULL;
+}
+
 static void release_queues(struct pdk_eth_dev *dev)
 {
 	for (uint16_t q = 0; q < PDK_ETH_MAX_QUEUES; q++) {
-		if (dev->rxq[q] != NULL && dev->ops->rx_queue_release)
-			dev->ops->rx_queue_release(dev, q);
-		if (dev->txq[q] != NULL && dev->ops->tx_queue_release)
-			dev->ops->tx_queue_release(dev, q);
-		dev->rxq[q] = dev->txq[q] = NULL;
+		queue_release(dev, true, q);
+		queue_release(dev, false, q);
 	}
 }
 
@@ -333,6 +342,24 @@ static int desc_count(const struct pdk_eth_dev *dev, const char *dir,
 	return -EINVAL;
 }
 
+/*
+ * What Rx and Tx setup share: the port is stopped and configured, the
+ * queue id and descriptor count are valid; then the old queue goes.
+ * Returns the descriptor count (0 resolved) or a negative errno.
+ */
+static int queue_prepare(struct pdk_eth_dev *dev, const char *fn, bool rx,
+			 uint16_t q, uint16_t nb_desc, struct pdk_eth_dev_info *info)
+{
+	const char *dir = rx ? "Rx" : "Tx";
+	int rc = check_queue_setup(dev, fn, dir, q, rx ? dev->nb_rxq : dev->nb_txq);
+
+	if (rc < 0)
+		return rc;
+	fill_info(dev, info);
+	return desc_count(dev, dir, nb_desc, rx ? info->default_rxd : info->default_txd,
+			  rx ? &info->rx_desc_lim : &info->tx_desc_lim);
+}
+
 int pdk_eth_rx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc,
 			   int socket, const struct pdk_eth_rxconf *conf,
 			   struct pdk_mempool *mp)
@@ -342,20 +369,14 @@ int pdk_eth_rx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc,
 	int rc, nb;
 
 	PORT_OR_RETURN(dev, port);
-	if ((rc = check_queue_setup(dev, __func__, "Rx", queue, dev->nb_rxq)) < 0)
-		return rc;
-	fill_info(dev, &info);
-	nb = desc_count(dev, "Rx", nb_desc, info.default_rxd, &info.rx_desc_lim);
-	if (nb < 0)
+	if ((nb = queue_prepare(dev, __func__, true, queue, nb_desc, &info)) < 0)
 		return nb;
 	if ((rc = ethdev_check_rx_pool(dev, mp, info.min_rx_bufsize)) < 0)
 		return rc;
-	if (dev->rxq[queue] != NULL && dev->ops->rx_queue_release)
-		dev->ops->rx_queue_release(dev, queue);
-	dev->rxq[queue] = NULL;
-	if (socket == PDK_SOCKET_ANY)
-		socket = dev->socket;
-	return dev->ops->rx_queue_setup(dev, queue, (uint16_t)nb, socket, conf, mp);
+	queue_release(dev, true, queue);
+	return dev->ops->rx_queue_setup(dev, queue, (uint16_t)nb,
+					socket == PDK_SOCKET_ANY ? dev->socket : socket,
+					conf, mp);
 }
 
 int pdk_eth_tx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc,
@@ -363,21 +384,15 @@ int pdk_eth_tx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc,
 {
 	struct pdk_eth_dev_info info;
 	struct pdk_eth_dev *dev;
-	int rc, nb;
+	int nb;
 
 	PORT_OR_RETURN(dev, port);
-	if ((rc = check_queue_setup(dev, __func__, "Tx", queue, dev->nb_txq)) < 0)
-		return rc;
-	fill_info(dev, &info);
-	nb = desc_count(dev, "Tx", nb_desc, info.default_txd, &info.tx_desc_lim);
-	if (nb < 0)
+	if ((nb = queue_prepare(dev, __func__, false, queue, nb_desc, &info)) < 0)
 		return nb;
-	if (dev->txq[queue] != NULL && dev->ops->tx_queue_release)
-		dev->ops->tx_queue_release(dev, queue);
-	dev->txq[queue] = NULL;
-	if (socket == PDK_SOCKET_ANY)
-		socket = dev->socket;
-	return dev->ops->tx_queue_setup(dev, queue, (uint16_t)nb, socket, conf);
+	queue_release(dev, false, queue);
+	return dev->ops->tx_queue_setup(dev, queue, (uint16_t)nb,
+					socket == PDK_SOCKET_ANY ? dev->socket : socket,
+					conf);
 }
 
 static int check_queues_ready(const struct pdk_eth_dev *dev)
