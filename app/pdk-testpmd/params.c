@@ -33,7 +33,8 @@ struct opt {
 
 static const struct opt opts[] = {
 	{"forward-mode", 0, true, O_FWD, "--forward-mode io|mac|macswap|rxonly|txonly|flowgen"},
-	{"port-mode", 0, true, O_PORT_MODE, "--port-mode 0=txonly (mode of the streams that receive on port 0)"},
+	{"port-mode", 0, true, O_PORT_MODE,
+	 "--port-mode 0=txonly (mode of the streams that receive on port 0)"},
 	{"port-topology", 0, true, O_TOPO, "--port-topology paired|chained|loop"},
 	{"nb-cores", 0, true, O_CORES, "--nb-cores N (1..worker lcores)"},
 	{"rxq", 0, true, O_RXQ, "--rxq N (1..16, same as --txq)"},
@@ -49,7 +50,8 @@ static const struct opt opts[] = {
 	{"auto-start", 'a', false, O_AUTOSTART, "--auto-start (with -i: forward at once)"},
 	{"tx-first", 0, false, O_TXFIRST, "--tx-first (send a burst on every stream first)"},
 	{"json", 0, false, O_JSON, "--json (stats as one JSON object per line)"},
-	{"capture", 0, true, O_CAPTURE, "--capture N (0..16: keep the first 64 bytes of the first N packets each stream receives; shown at exit)"},
+	{"capture", 0, true, O_CAPTURE,
+	 "--capture N (0..16: keep 64 bytes of the first N packets each stream receives)"},
 	{"total-num-mbufs", 0, true, O_MBUFS, "--total-num-mbufs N (1024..4194304)"},
 	{"mbcache", 0, true, O_MBCACHE, "--mbcache N (0..512, default 250)"},
 	{"eth-peer", 0, true, O_PEER, "--eth-peer 0,02:00:00:00:00:01"},
