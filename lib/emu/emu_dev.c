@@ -238,10 +238,11 @@ static void wait_events(struct pdk_emu_dev *dev, unsigned idle)
 		return;
 	if (pfd[0].revents && read(dev->wake_fd, &v, sizeof(v)) < 0)
 		v = 0;
-	if (pfd[1].revents & POLLIN)
-		emu_accept(dev);
+	/* the old client's hang-up before a new client's connect */
 	if (pfd[2].revents)
 		emu_conn_service(dev, CONN_BUDGET);
+	if (pfd[1].revents & POLLIN)
+		emu_accept(dev);
 }
 
 static void *dev_thread(void *arg)
