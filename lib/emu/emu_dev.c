@@ -257,9 +257,11 @@ static void *dev_thread(void *arg)
 		int work = 0;
 
 		tick(dev);
+		if (dev->pending.n) /* queued while we waited for a DMA reply */
+			work = emu_conn_service(dev, CONN_BUDGET);
 		if (dev->conn_fd >= 0 && dev->negotiated && emu_alive(dev) &&
 		    dev->model->poll)
-			work = dev->model->poll(dev);
+			work += dev->model->poll(dev);
 		if (work > 0) {
 			idle = 0;
 			if (++busy % BUSY_CHECK == 0)

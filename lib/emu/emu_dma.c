@@ -186,9 +186,16 @@ bool pdk_emu_dev_bus_master(const struct pdk_emu_dev *dev)
 	return dev->cfg.hw[PCI_COMMAND] & PCI_COMMAND_MASTER;
 }
 
+uint64_t pdk_emu_dma_fault_iova(const struct pdk_emu_dev *dev)
+{
+	return dev->dma.fault_iova;
+}
+
 static int dma_fault(struct pdk_emu_dev *dev, uint64_t iova, size_t len,
 		     bool write, int err)
 {
+	if (err == -EFAULT)
+		dev->dma.fault_iova = iova;
 	emu_stat_add(dev, &dev->stats.dma_faults, 1);
 	EMU_LOG(INFO, dev, "DMA %s iova 0x%" PRIx64 " len %zu refused: %s",
 		write ? "write" : "read", iova, len,
@@ -304,8 +311,7 @@ void *pdk_emu_dma_ptr(struct pdk_emu_dev *dev, uint64_t iova, size_t len,
 	if (e && (e->mem == NULL || len > e->size - (iova - e->iova)))
 		err = -EFAULT; /* crosses a mapping's end, or no fd */
 	if (err) {
-		dma_fault(dev, iova, len, write, err);
-		errno = -err;
+		errno = -err; /* a lookup: the caller reports the fault, or falls back */
 		return NULL;
 	}
 	return e->mem + (iova - e->iova);

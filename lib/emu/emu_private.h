@@ -98,6 +98,7 @@ struct emu_dma {
 	unsigned n;
 	unsigned cap;
 	uint64_t gen;
+	uint64_t fault_iova;
 };
 
 struct emu_cfg {

@@ -208,10 +208,14 @@ PDK_API int pdk_emu_dma_write(struct pdk_emu_dev *dev, uint64_t iova,
 /*
  * Zero-copy: a pointer to [iova, iova+len) when it lies in one mapping
  * with an fd and the permission; NULL and errno (codes above) otherwise.
- * Valid until the hook returns, or while pdk_emu_dma_gen() is unchanged.
+ * A failed lookup is not counted as a fault: fall back to
+ * pdk_emu_dma_read/write, which report it. The pointer is valid until the
+ * hook returns, or while pdk_emu_dma_gen() is unchanged.
  */
 PDK_API void *pdk_emu_dma_ptr(struct pdk_emu_dev *dev, uint64_t iova,
 			      size_t len, bool write);
+/* The IOVA of the last -EFAULT (the first byte that was not mapped). */
+PDK_API uint64_t pdk_emu_dma_fault_iova(const struct pdk_emu_dev *dev);
 /* Changes whenever a mapping is added or removed. */
 PDK_API uint64_t pdk_emu_dma_gen(const struct pdk_emu_dev *dev);
 /* COMMAND.Bus Master as the client last wrote it. */

@@ -146,11 +146,22 @@ static uint32_t error_bit(int err)
 	}
 }
 
-/* Copy len bytes src -> dst; 0 or a STATUS error bit (fault IOVA noted). */
+/*
+ * Copy len bytes src -> dst; 0 or a STATUS error bit (fault IOVA noted).
+ * Zero-copy when both ranges are plainly mapped, else through the bounce
+ * buffer (fd-less memory, faults).
+ */
 static uint32_t copy(struct pdk_emu_dev *dev, struct testdev *td, uint64_t src,
 		     uint64_t dst, uint64_t len)
 {
 	uint8_t *r = pdk_emu_bar_mem(dev, 0);
+	const void *s = pdk_emu_dma_ptr(dev, src, len, false);
+	void *d = s ? pdk_emu_dma_ptr(dev, dst, len, true) : NULL;
+
+	if (s && d) {
+		memmove(d, s, len);
+		return 0;
+	}
 
 	for (uint64_t done = 0; done < len; done += CHUNK) {
 		size_t n = (size_t)PDK_MIN((uint64_t)CHUNK, len - done);
@@ -162,7 +173,8 @@ static uint32_t copy(struct pdk_emu_dev *dev, struct testdev *td, uint64_t src,
 			at = dst + done;
 		}
 		if (rc) {
-			pdk_emu_wr64(r, TESTDEV_REG_FAULT_IOVA, at);
+			pdk_emu_wr64(r, TESTDEV_REG_FAULT_IOVA,
+				     rc == -EFAULT ? pdk_emu_dma_fault_iova(dev) : at);
 			return error_bit(rc);
 		}
 	}
@@ -219,6 +231,9 @@ static void testdev_bar_write(struct pdk_emu_dev *dev, unsigned bar,
 	    off + len > TESTDEV_BAR2_ECHO)
 		td->bar2_writes++;
 	publish_ro(dev);
+	/* a trapped doorbell is acted upon before the write completes */
+	if (bar == 0 && off <= TESTDEV_REG_DOORBELL && off + len > TESTDEV_REG_DOORBELL)
+		testdev_poll(dev);
 }
 
 static int testdev_inject(struct pdk_emu_dev *dev, const char *fault)

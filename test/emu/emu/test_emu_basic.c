@@ -342,7 +342,7 @@ int main(void)
 	};
 	int rc;
 
-	pdk_log_set_level(NULL, PDK_LOG_WARNING);
+	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG : PDK_LOG_WARNING);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	emu_cleanup_dir();
 	return rc;
