@@ -377,6 +377,10 @@ int pdk_emu_dev_start(struct pdk_emu_dev *dev)
 		pdk_emu_dev_error(dev, "device thread%s: %s",
 			     dev->opts.cpu >= 0 ? " (cpu knob)" : "", strerror(-rc));
 		EMU_LOG(ERR, dev, "%s", dev->error);
+		close(dev->listen_fd);
+		dev->listen_fd = -1;
+		unlink(dev->opts.socket);
+		dev->socket_ours = false;
 		return rc;
 	}
 	dev->started = true;

@@ -327,6 +327,119 @@ static void test_socket_in_use(void **state)
 	unlink(emu_path("file"));
 }
 
+/* A model written against the ops table, as NVMe/virtio-net models are. */
+struct cb_priv {
+	int connects, disconnects, writes;
+};
+
+static const struct pdk_emu_knob cb_knobs[] = {
+	{"double", "0|1: the trapped register doubles what is written", "1"},
+	{NULL, NULL, NULL},
+};
+
+static int cb_init(struct pdk_emu_dev *d)
+{
+	static const struct pdk_emu_pci_ids ids = {.vendor = 0x1af4, .device = 0x1000,
+						   .class_code = 0x020000};
+	static const uint8_t vndr[6] = {8, 1, 2, 3, 4, 5}; /* cap length, data */
+	int rc;
+
+	pdk_emu_dev_set_ids(d, &ids);
+	rc = pdk_emu_dev_add_bar(d, 2, 8192, PDK_EMU_BAR_PREFETCH);
+	if (rc == 0)
+		rc = pdk_emu_dev_trap(d, 2, 0x1000, 4);
+	if (rc == 0)
+		rc = pdk_emu_dev_add_cap(d, PCI_CAP_ID_VNDR, vndr, sizeof(vndr)) > 0 ? 0 : -1;
+	return rc;
+}
+
+static void cb_write(struct pdk_emu_dev *d, unsigned bar, uint64_t off, uint32_t len)
+{
+	struct cb_priv *p = pdk_emu_dev_priv(d);
+	uint8_t *m = pdk_emu_bar_mem(d, bar);
+	uint64_t twice = 0;
+
+	p->writes++;
+	pdk_emu_dev_knob_u64(d, "double", &twice);
+	if (off == 0x1000 && len == 4)
+		pdk_emu_wr32(m, 0x1004, pdk_emu_rd32(m, 0x1000) * (twice ? 2 : 1));
+}
+
+static void cb_client(struct pdk_emu_dev *d, bool up)
+{
+	struct cb_priv *p = pdk_emu_dev_priv(d);
+
+	if (up)
+		p->connects++;
+	else
+		p->disconnects++;
+}
+
+static const struct pdk_emu_model cb_model = {
+	.name = "cbdev", .help = "callback test model", .knobs = cb_knobs,
+	.priv_size = sizeof(struct cb_priv), .init = cb_init,
+	.bar_write = cb_write, .client = cb_client,
+};
+
+static void test_custom_model(void **state)
+{
+	static const struct pdk_emu_knob shadow[] = {{"socket", "", NULL}, {NULL, NULL, NULL}};
+	const struct pdk_emu_model bad = {.name = "bad", .init = cb_init, .knobs = shadow};
+	struct pdk_vfio_user_region r;
+	struct vfio_user_irq_info ii;
+	struct pdk_emu_dev *d;
+	struct cb_priv *p;
+	struct vuc v;
+	int fd;
+
+	(void)state;
+	assert_int_equal(pdk_emu_model_register(&cb_model), 0);
+	assert_int_equal(pdk_emu_model_register(&cb_model), -EEXIST);
+	assert_int_equal(pdk_emu_model_register(&bad), -EINVAL);
+	assert_ptr_equal(pdk_emu_model_find("cbdev"), &cb_model);
+	d = emu_start("cbdev", emu_path("cb.sock"), "double=1");
+	p = pdk_emu_dev_priv(d);
+	assert_int_equal(vuc_connect(&v, pdk_emu_dev_socket(d)), 0);
+	assert_int_equal(vuc_cfg16(&v, PCI_VENDOR_ID), 0x1af4);
+	assert_int_not_equal(vuc_cfg_find_cap(&v, PCI_CAP_ID_VNDR), 0);
+	assert_int_equal(vuc_cfg_find_cap(&v, PCI_CAP_ID_MSIX), 0);
+	assert_int_equal(vuc_irq_info(&v, VFIO_PCI_MSIX_IRQ_INDEX, &ii), 0);
+	assert_int_equal(ii.count, 0);
+	/* the trapped page is not mappable; writing it runs the callback */
+	assert_int_equal(vuc_region_info(&v, 2, &r, &fd), 0);
+	assert_true(r.sparse);
+	assert_int_equal(r.nr_areas, 1);
+	assert_int_equal(r.areas[0].offset, 0);
+	assert_int_equal(r.areas[0].size, 0x1000);
+	close(fd);
+	assert_int_equal(vuc_wr32(&v, 2, 0x1000, 21), 0);
+	assert_int_equal(vuc_rd32(&v, 2, 0x1004), 42);
+	assert_int_equal(p->writes, 1);
+	vuc_close(&v);
+	pdk_emu_dev_destroy(d); /* joins the thread: p's counters are settled */
+	d = NULL;
+}
+
+/* The cpu knob pins the device thread; a CPU that does not exist fails. */
+static void test_cpu_knob(void **state)
+{
+	char err[256];
+	struct pdk_emu_dev *d = emu_start("testdev", emu_path("cpu.sock"), "cpu=0");
+	struct vuc v;
+
+	(void)state;
+	assert_int_equal(vuc_connect(&v, pdk_emu_dev_socket(d)), 0);
+	assert_int_equal(vuc_rd32(&v, 0, TESTDEV_REG_ID), TESTDEV_MAGIC);
+	vuc_close(&v);
+	pdk_emu_dev_destroy(d);
+	snprintf(err, sizeof(err), "testdev,socket=%s,cpu=1000", emu_path("cpu.sock"));
+	d = pdk_emu_dev_create(err, err, sizeof(err));
+	assert_non_null(d);
+	assert_int_not_equal(pdk_emu_dev_start(d), 0);
+	pdk_emu_dev_destroy(d);
+	assert_int_equal(access(emu_path("cpu.sock"), F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +452,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnect_resets, setup, teardown),
 		cmocka_unit_test(test_knob_errors),
 		cmocka_unit_test_setup_teardown(test_socket_in_use, setup, teardown),
+		cmocka_unit_test(test_custom_model),
+		cmocka_unit_test(test_cpu_knob),
 	};
 	int rc;
 
