@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <pdk_eal.h>
 #include <pdk_log.h>
 
 /* Captured log text: every message of the current capture, one per line. */
@@ -79,6 +80,38 @@ static inline void test_log_release(void)
 static inline int test_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+/*
+ * Start EAL for a test without hugepages or files: --no-huge on `lcores`
+ * ("0" or "0-1"), 64 MiB, warnings only. Returns what pdk_eal_init() did.
+ */
+static inline int test_eal_init_nohuge(const char *lcores)
+{
+	TEST_ARGV(argv, "pdk-test", "--no-huge", "-l", (char *)lcores, "-m", "64",
+		  "--log-level=warning");
+
+	return pdk_eal_init(argv_c, argv);
+}
+
+/* main() of a cmocka group that needs EAL (see test_eal_init_nohuge()). */
+#define test_run_group_with_eal(group, tests, lcores)                         \
+	test_run_group_with_eal_(group, tests,                                \
+				 sizeof(tests) / sizeof((tests)[0]), lcores)
+
+static inline int test_run_group_with_eal_(const char *group,
+					   const struct CMUnitTest *tests,
+					   size_t n, const char *lcores)
+{
+	int rc;
+
+	if (test_eal_init_nohuge(lcores) < 0) {
+		fprintf(stderr, "pdk_eal_init failed: %s\n", pdk_eal_last_error());
+		return 1;
+	}
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	pdk_eal_cleanup();
+	return rc;
 }
 
 #endif /* PDK_TEST_H */

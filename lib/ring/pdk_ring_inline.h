@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ring fast path. Do not include directly: include <pdk_ring.h>.
+ *
+ * An operation has three steps on its own side (prod or cons):
+ *  1. reserve: move `head` forward by n, bounded by the other side's `tail`
+ *     (CAS loop for multi, a plain store for single);
+ *  2. copy the elements into (or out of) the reserved slots;
+ *  3. publish: wait until `tail` reaches our old head (earlier reservations
+ *     on our side are published first, so `tail` only ever covers finished
+ *     slots), then store the new `tail`.
+ * The memory-ordering comments name the edge each acquire/release pairs with.
+ */
+#ifndef PDK_RING_INLINE_H
+#define PDK_RING_INLINE_H
+
+#include <sched.h>
+
+/* Pauses a multi-producer/consumer spends waiting for a preempted
+ * predecessor before it yields the CPU. */
+#define PDK_RING_SPINS_BEFORE_YIELD 1024
+
+/* Included directly anyway: pdk_ring.h defines the types and includes us
+ * back (a no-op thanks to the guard), then the definitions below follow. */
+#include <pdk_ring.h>
+
+/*
+ * Step 1. `room` is what the other side's tail leaves us: capacity + tail
+ * for producers, tail for consumers. Returns the number reserved (0 when
+ * `fixed` and fewer than n fit), the old head, and what is left after it.
+ */
+static PDK_ALWAYS_INLINE uint32_t
+pdk__ring_move_head(struct pdk_ring_headtail *me,
+		    const struct pdk_ring_headtail *other, uint32_t capacity,
+		    uint32_t n, bool fixed, uint32_t *old_head, uint32_t *left)
+{
+	uint32_t head, avail, want;
+
+	/* acquire: pairs with the release of a successful CAS below by another
+	 * thread of this side, so the other side's tail we read next is not
+	 * older than the one that bounded its reservation. */
+	head = atomic_load_explicit(&me->head, memory_order_acquire);
+	for (;;) {
+		/* acquire: pairs with the release store of other->tail in
+		 * pdk__ring_update_tail(): the other side is done with the
+		 * slots up to that tail (consumers read them / producers wrote
+		 * them) before we reuse them. */
+		uint32_t tail = atomic_load_explicit(&other->tail,
+						     memory_order_acquire);
+
+		avail = capacity + tail - head; /* unsigned: exact mod 2^32 */
+		want = n <= avail ? n : (fixed ? 0 : avail);
+		if (want == 0)
+			break;
+		if (me->single) {
+			/* Only this thread writes our head. */
+			atomic_store_explicit(&me->head, head + want,
+					      memory_order_relaxed);
+			break;
+		}
+		/* acq_rel on success: release pairs with the acquire load of
+		 * head above in the next thread of this side; acquire pairs
+		 * with the previous one's release. Failure reloads `head`. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &me->head, &head, head + want,
+			    memory_order_acq_rel, memory_order_acquire))
+			break;
+	}
+	*old_head = head;
+	*left = avail - want;
+	return want;
+}
+
+/* Step 3. */
+static PDK_ALWAYS_INLINE void
+pdk__ring_update_tail(struct pdk_ring_headtail *ht, uint32_t old_head,
+		      uint32_t new_head)
+{
+	unsigned spins = 0;
+
+	/* Earlier reservations on our side publish first. acquire: pairs with
+	 * the release store below by the thread that reserved just before us,
+	 * so its slot accesses happen before our release publishes both.
+	 * A pinned lcore waits a few dozen cycles; a long wait means that
+	 * thread was preempted mid-operation (more threads than cores), so
+	 * give it the CPU instead of spinning out our time slice. */
+	if (!ht->single)
+		while (atomic_load_explicit(&ht->tail, memory_order_acquire) !=
+		       old_head) {
+			if (++spins < PDK_RING_SPINS_BEFORE_YIELD) {
+				pdk_pause();
+			} else {
+				sched_yield();
+				spins = 0;
+			}
+		}
+	/* release: pairs with the acquire load of this tail in the other
+	 * side's pdk__ring_move_head(): our slot writes (producer) or reads
+	 * (consumer) happen before the other side touches those slots. */
+	atomic_store_explicit(&ht->tail, new_head, memory_order_release);
+}
+
+static PDK_ALWAYS_INLINE void
+pdk__ring_copy_in(struct pdk_ring *r, uint32_t head, void *const *objs,
+		  uint32_t n)
+{
+	uint32_t idx = head & r->mask;
+	uint32_t first = PDK_MIN(n, r->size - idx); /* up to the wrap */
+
+	for (uint32_t i = 0; i < first; i++)
+		r->slots[idx + i] = objs[i];
+	for (uint32_t i = first; i < n; i++)
+		r->slots[i - first] = objs[i];
+}
+
+static PDK_ALWAYS_INLINE void
+pdk__ring_copy_out(const struct pdk_ring *r, uint32_t head, void **objs,
+		   uint32_t n)
+{
+	uint32_t idx = head & r->mask;
+	uint32_t first = PDK_MIN(n, r->size - idx);
+
+	for (uint32_t i = 0; i < first; i++)
+		objs[i] = r->slots[idx + i];
+	for (uint32_t i = first; i < n; i++)
+		objs[i] = r->slots[i - first];
+}
+
+static PDK_ALWAYS_INLINE unsigned
+pdk__ring_enqueue(struct pdk_ring *r, void *const *objs, unsigned n,
+		  bool fixed, unsigned *free_space)
+{
+	uint32_t head, left;
+
+	n = pdk__ring_move_head(&r->prod, &r->cons, r->capacity, n, fixed,
+				&head, &left);
+	if (n != 0) {
+		pdk__ring_copy_in(r, head, objs, n);
+		pdk__ring_update_tail(&r->prod, head, head + n);
+	}
+	if (free_space != NULL)
+		*free_space = left;
+	return n;
+}
+
+static PDK_ALWAYS_INLINE unsigned
+pdk__ring_dequeue(struct pdk_ring *r, void **objs, unsigned n, bool fixed,
+		  unsigned *available)
+{
+	uint32_t head, left;
+
+	n = pdk__ring_move_head(&r->cons, &r->prod, 0, n, fixed, &head, &left);
+	if (n != 0) {
+		pdk__ring_copy_out(r, head, objs, n);
+		pdk__ring_update_tail(&r->cons, head, head + n);
+	}
+	if (available != NULL)
+		*available = left;
+	return n;
+}
+
+/*
+ * Enqueue all n pointers or none. Returns n or 0. `free_space` (may be NULL)
+ * gets the free slots left after the operation, as seen by it.
+ */
+static inline unsigned pdk_ring_enqueue_bulk(struct pdk_ring *r,
+					     void *const *objs, unsigned n,
+					     unsigned *free_space)
+{
+	return pdk__ring_enqueue(r, objs, n, true, free_space);
+}
+
+/* Enqueue as many of the n pointers as fit. Returns how many (0..n). */
+static inline unsigned pdk_ring_enqueue_burst(struct pdk_ring *r,
+					      void *const *objs, unsigned n,
+					      unsigned *free_space)
+{
+	return pdk__ring_enqueue(r, objs, n, false, free_space);
+}
+
+/* Dequeue n pointers or none. Returns n or 0. `available` (may be NULL)
+ * gets the elements left after the operation, as seen by it. */
+static inline unsigned pdk_ring_dequeue_bulk(struct pdk_ring *r, void **objs,
+					     unsigned n, unsigned *available)
+{
+	return pdk__ring_dequeue(r, objs, n, true, available);
+}
+
+/* Dequeue up to n pointers. Returns how many (0..n). */
+static inline unsigned pdk_ring_dequeue_burst(struct pdk_ring *r, void **objs,
+					      unsigned n, unsigned *available)
+{
+	return pdk__ring_dequeue(r, objs, n, false, available);
+}
+
+/* One pointer: 0, or -ENOBUFS when the ring is full. */
+static inline int pdk_ring_enqueue(struct pdk_ring *r, void *obj)
+{
+	return pdk__ring_enqueue(r, &obj, 1, true, NULL) ? 0 : -ENOBUFS;
+}
+
+/* One pointer: 0, or -ENOENT when the ring is empty. */
+static inline int pdk_ring_dequeue(struct pdk_ring *r, void **obj)
+{
+	return pdk__ring_dequeue(r, obj, 1, true, NULL) ? 0 : -ENOENT;
+}
+
+/*
+ * Elements in the ring. Exact when no operation is in flight; otherwise a
+ * value the ring held at some point during the call.
+ */
+static inline unsigned pdk_ring_count(const struct pdk_ring *r)
+{
+	/* Read the consumer tail first: the producer tail read after it is at
+	 * least as new, so the difference cannot go negative. acquire on the
+	 * first load orders the second after it. */
+	uint32_t cons = atomic_load_explicit(&r->cons.tail, memory_order_acquire);
+	uint32_t prod = atomic_load_explicit(&r->prod.tail, memory_order_acquire);
+	uint32_t count = prod - cons;
+
+	return count > r->capacity ? r->capacity : count;
+}
+
+static inline unsigned pdk_ring_capacity(const struct pdk_ring *r)
+{
+	return r->capacity;
+}
+
+static inline unsigned pdk_ring_free_count(const struct pdk_ring *r)
+{
+	return r->capacity - pdk_ring_count(r);
+}
+
+static inline bool pdk_ring_empty(const struct pdk_ring *r)
+{
+	return pdk_ring_count(r) == 0;
+}
+
+static inline bool pdk_ring_full(const struct pdk_ring *r)
+{
+	return pdk_ring_count(r) == r->capacity;
+}
+
+static inline const char *pdk_ring_name(const struct pdk_ring *r)
+{
+	return r->name;
+}
+
+#endif /* PDK_RING_INLINE_H */
