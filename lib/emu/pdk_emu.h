@@ -237,30 +237,30 @@ PDK_API int pdk_emu_irq_error(struct pdk_emu_dev *dev);
  */
 static inline uint32_t pdk_emu_rd32(const void *bar, uint64_t off)
 {
-	return __atomic_load_n((const uint32_t *)((const char *)bar + off),
+	return __atomic_load_n((const uint32_t *)(const void *)((const char *)bar + off),
 			       __ATOMIC_ACQUIRE);
 }
 
 static inline uint64_t pdk_emu_rd64(const void *bar, uint64_t off)
 {
-	return __atomic_load_n((const uint64_t *)((const char *)bar + off),
+	return __atomic_load_n((const uint64_t *)(const void *)((const char *)bar + off),
 			       __ATOMIC_ACQUIRE);
 }
 
 static inline void pdk_emu_wr32(void *bar, uint64_t off, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)((char *)bar + off), v, __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)((char *)bar + off), v, __ATOMIC_RELEASE);
 }
 
 static inline void pdk_emu_wr64(void *bar, uint64_t off, uint64_t v)
 {
-	__atomic_store_n((uint64_t *)((char *)bar + off), v, __ATOMIC_RELEASE);
+	__atomic_store_n((uint64_t *)(void *)((char *)bar + off), v, __ATOMIC_RELEASE);
 }
 
 /* Read a doorbell and clear it in one step (the client may write again). */
 static inline uint32_t pdk_emu_xchg32(void *bar, uint64_t off, uint32_t v)
 {
-	return __atomic_exchange_n((uint32_t *)((char *)bar + off), v,
+	return __atomic_exchange_n((uint32_t *)(void *)((char *)bar + off), v,
 				   __ATOMIC_ACQ_REL);
 }
 

@@ -311,9 +311,12 @@ int pdk_vfio_user_caps_parse(const char *json, size_t len,
 			     struct pdk_vfio_user_caps *c)
 {
 	struct pdk_vfio_user_caps tmp = *c;
-	struct json j = {.p = json, .end = json + len, .depth = 0};
+	struct json j;
 
-	if (json == NULL || walk_object(&j, top_member, &tmp))
+	if (json == NULL)
+		return -EINVAL;
+	j = (struct json){.p = json, .end = json + len, .depth = 0};
+	if (walk_object(&j, top_member, &tmp))
 		return -EINVAL;
 	skip_ws(&j);
 	if (j.p != j.end)

@@ -190,7 +190,7 @@ static void test_config_space(void **state)
 static void test_mapped_and_slow(void **state)
 {
 	struct pdk_vfio_user_region r;
-	volatile uint8_t *bar;
+	uint8_t *bar;
 	uint8_t *srv = pdk_emu_bar_mem(dev, 0);
 	uint8_t buf[64];
 	int fd;
@@ -204,17 +204,17 @@ static void test_mapped_and_slow(void **state)
 	close(fd);
 	assert_non_null(bar);
 	/* mapped view and server memory are the same bytes */
-	assert_int_equal(*(volatile uint32_t *)(bar + TESTDEV_REG_ID), TESTDEV_MAGIC);
-	*(volatile uint64_t *)(bar + TESTDEV_REG_SCRATCH) = 0xabcdef0123456789ull;
+	assert_int_equal(pdk_emu_rd32(bar, TESTDEV_REG_ID), TESTDEV_MAGIC);
+	pdk_emu_wr64(bar, TESTDEV_REG_SCRATCH, 0xabcdef0123456789ull);
 	assert_int_equal(vuc_rd64(&c, 0, TESTDEV_REG_SCRATCH), 0xabcdef0123456789ull);
-	assert_int_equal(*(uint64_t *)(srv + TESTDEV_REG_SCRATCH), 0xabcdef0123456789ull);
+	assert_int_equal(pdk_emu_rd64(srv, TESTDEV_REG_SCRATCH), 0xabcdef0123456789ull);
 	assert_int_equal(vuc_wr64(&c, 0, TESTDEV_REG_SCRATCH + 8, 42), 0);
-	assert_int_equal(*(volatile uint64_t *)(bar + TESTDEV_REG_SCRATCH + 8), 42);
+	assert_int_equal(pdk_emu_rd64(bar, TESTDEV_REG_SCRATCH + 8), 42);
 	/* a large slow-path transfer into SRAM, read back through the mapping */
 	for (unsigned i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
 	assert_int_equal(vuc_write(&c, 0, TESTDEV_SRAM_OFF + 100, buf, sizeof(buf)), 0);
-	assert_memory_equal((const void *)(bar + TESTDEV_SRAM_OFF + 100), buf, sizeof(buf));
+	assert_memory_equal(bar + TESTDEV_SRAM_OFF + 100, buf, sizeof(buf));
 	/* region bounds */
 	assert_int_equal(vuc_read(&c, 0, 16384 - 4, buf, 8), -EINVAL);
 	assert_int_equal(vuc_read(&c, 1, 0, buf, 4), -EINVAL);
@@ -228,9 +228,9 @@ static void test_mapped_and_slow(void **state)
 	assert_int_equal(vuc_rd32(&c, 0, 0x840), 0); /* PBA: nothing pending */
 	/* reset: registers back to their defaults, in the mapping too */
 	assert_int_equal(vuc_reset(&c), 0);
-	assert_int_equal(*(volatile uint64_t *)(bar + TESTDEV_REG_SCRATCH), 0);
-	assert_int_equal(*(volatile uint32_t *)(bar + TESTDEV_REG_ID), TESTDEV_MAGIC);
-	vuc_unmap_region(&r, (void *)bar);
+	assert_int_equal(pdk_emu_rd64(bar, TESTDEV_REG_SCRATCH), 0);
+	assert_int_equal(pdk_emu_rd32(bar, TESTDEV_REG_ID), TESTDEV_MAGIC);
+	vuc_unmap_region(&r, bar);
 }
 
 static void test_slow_side_effects(void **state)

@@ -93,14 +93,13 @@ static void test_copy_msix(void **state)
 	close(fd);
 	assert_non_null(bar);
 	fill(mem, 0x4000, 1);
-	*(volatile uint64_t *)(bar + TESTDEV_REG_DMA_SRC) = IOVA;
-	*(volatile uint64_t *)(bar + TESTDEV_REG_DMA_DST) = IOVA + 0x80000;
-	*(volatile uint32_t *)(bar + TESTDEV_REG_DMA_LEN) = 0x4000;
-	*(volatile uint32_t *)(bar + TESTDEV_REG_DMA_VEC) = 1;
-	__atomic_store_n((uint32_t *)(bar + TESTDEV_REG_DOORBELL), 1, __ATOMIC_RELEASE);
+	pdk_emu_wr64(bar, TESTDEV_REG_DMA_SRC, IOVA);
+	pdk_emu_wr64(bar, TESTDEV_REG_DMA_DST, IOVA + 0x80000);
+	pdk_emu_wr32(bar, TESTDEV_REG_DMA_LEN, 0x4000);
+	pdk_emu_wr32(bar, TESTDEV_REG_DMA_VEC, 1);
+	pdk_emu_wr32(bar, TESTDEV_REG_DOORBELL, 1); /* release: after the rest */
 	assert_int_equal(emu_wait_event(efd[1], 5000), 1);
-	assert_int_equal(__atomic_load_n((uint32_t *)(bar + TESTDEV_REG_STATUS),
-					 __ATOMIC_ACQUIRE), TESTDEV_ST_DONE);
+	assert_int_equal(pdk_emu_rd32(bar, TESTDEV_REG_STATUS), TESTDEV_ST_DONE);
 	assert_memory_equal(mem, mem + 0x80000, 0x4000);
 	assert_int_equal(emu_wait_event(efd[0], 0), 0);
 	/* again, large and unaligned, doorbell through the slow path */

@@ -123,16 +123,16 @@ static void check_accesses(struct pdk_emu_dev *dev, struct vuc *c,
 		uint32_t v = 0x5a000000u | i;
 
 		if (mapped(r, regs[i], 4)) {
-			__atomic_store_n((uint32_t *)(bar + regs[i]), v, __ATOMIC_RELEASE);
+			pdk_emu_wr32(bar, regs[i], v);
 			assert_int_equal(vuc_rd32(c, 0, regs[i]), v);
 		} else {
 			assert_int_equal(vuc_wr32(c, 0, regs[i], v), 0);
 		}
-		assert_int_equal(*(uint32_t *)(srv + regs[i]), v);
+		assert_int_equal(pdk_emu_rd32(srv, regs[i]), v);
 		assert_int_equal(vuc_rd32(c, 0, regs[i]), v);
 	}
 	if (bar && mapped(r, TESTDEV_REG_ID, 4))
-		assert_int_equal(*(uint32_t *)(bar + TESTDEV_REG_ID), TESTDEV_MAGIC);
+		assert_int_equal(pdk_emu_rd32(bar, TESTDEV_REG_ID), TESTDEV_MAGIC);
 	vuc_unmap_region(r, bar);
 }
 
@@ -197,7 +197,7 @@ static void test_region_offsets(void **state)
 	b4[0x100] = 0x77;
 	assert_int_equal(((uint8_t *)pdk_emu_bar_mem(dev, 4))[0x100], 0x77);
 	/* the table, mapped or not, is all-ones and never programmable */
-	assert_int_equal(*(uint32_t *)b4, 0xffffffff);
+	assert_int_equal(pdk_emu_rd32(b4, 0), 0xffffffff);
 	assert_int_equal(vuc_wr32(&c, 4, 0, 0), 0);
 	assert_int_equal(vuc_rd32(&c, 4, 0), 0xffffffff);
 	vuc_unmap_region(&r4, b4);
