@@ -19,6 +19,17 @@ static bool wraps(uint64_t base, uint64_t len)
 	return base + len < base;
 }
 
+/* The fixed part of a payload with no fds: at least `size` bytes. */
+static int fixed_part(const struct pdk_vfio_user_msg *m, void *out, size_t size)
+{
+	if (m->nfds || m->fds_dropped)
+		return -EBADF;
+	if (m->len < size)
+		return -EINVAL;
+	memcpy(out, m->payload, size);
+	return 0;
+}
+
 int pdk_vfio_user_version_encode(void *buf, size_t size, uint16_t major,
 				 uint16_t minor,
 				 const struct pdk_vfio_user_caps *c)
@@ -157,43 +168,40 @@ int pdk_vfio_user_set_irqs_decode(const struct pdk_vfio_user_msg *m,
 	return 0;
 }
 
+/* A read/write request: 0 < count <= max_xfer, no wrap, data for writes. */
+static int rw_common(const struct pdk_vfio_user_msg *m, bool write,
+		     uint64_t max_xfer, uint64_t base, uint64_t count,
+		     const void **data)
+{
+	const size_t fixed = 16; /* both request layouts */
+
+	if (count == 0 || wraps(base, count - 1))
+		return -EINVAL;
+	if (count > max_xfer)
+		return -E2BIG;
+	if (m->len != fixed + (write ? count : 0))
+		return -EINVAL;
+	*data = write ? m->payload + fixed : NULL;
+	return 0;
+}
+
 int pdk_vfio_user_region_rw_decode(const struct pdk_vfio_user_msg *m,
 				   bool write, uint64_t max_xfer,
 				   struct vfio_user_region_rw *out,
 				   const void **data)
 {
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(*out))
-		return -EINVAL;
-	memcpy(out, m->payload, sizeof(*out));
-	if (out->count == 0 || wraps(out->offset, out->count))
-		return -EINVAL;
-	if (out->count > max_xfer)
-		return -E2BIG;
-	if (m->len != sizeof(*out) + (write ? out->count : 0))
-		return -EINVAL;
-	*data = write ? m->payload + sizeof(*out) : NULL;
-	return 0;
+	int rc = fixed_part(m, out, sizeof(*out));
+
+	return rc ? rc : rw_common(m, write, max_xfer, out->offset, out->count, data);
 }
 
 int pdk_vfio_user_dma_rw_decode(const struct pdk_vfio_user_msg *m, bool write,
 				uint64_t max_xfer, struct vfio_user_dma_rw *out,
 				const void **data)
 {
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(*out))
-		return -EINVAL;
-	memcpy(out, m->payload, sizeof(*out));
-	if (out->count == 0 || wraps(out->addr, out->count - 1))
-		return -EINVAL;
-	if (out->count > max_xfer)
-		return -E2BIG;
-	if (m->len != sizeof(*out) + (write ? out->count : 0))
-		return -EINVAL;
-	*data = write ? m->payload + sizeof(*out) : NULL;
-	return 0;
+	int rc = fixed_part(m, out, sizeof(*out));
+
+	return rc ? rc : rw_common(m, write, max_xfer, out->addr, out->count, data);
 }
 
 int pdk_vfio_user_reply_check(const struct pdk_vfio_user_msg *m, uint16_t id,
@@ -358,11 +366,10 @@ int pdk_vfio_user_region_info_decode(const struct pdk_vfio_user_msg *m,
 int pdk_vfio_user_device_info_decode(const struct pdk_vfio_user_msg *m,
 				     struct vfio_user_device_info *out)
 {
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(*out))
-		return -EINVAL;
-	memcpy(out, m->payload, sizeof(*out));
+	int rc = fixed_part(m, out, sizeof(*out));
+
+	if (rc)
+		return rc;
 	if (out->argsz < sizeof(*out) || out->num_regions > REGIONS_MAX ||
 	    out->num_irqs > IRQS_MAX)
 		return -EINVAL;
@@ -372,11 +379,10 @@ int pdk_vfio_user_device_info_decode(const struct pdk_vfio_user_msg *m,
 int pdk_vfio_user_irq_info_decode(const struct pdk_vfio_user_msg *m,
 				  uint32_t index, struct vfio_user_irq_info *out)
 {
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(*out))
-		return -EINVAL;
-	memcpy(out, m->payload, sizeof(*out));
+	int rc = fixed_part(m, out, sizeof(*out));
+
+	if (rc)
+		return rc;
 	if (out->argsz < sizeof(*out) || out->index != index ||
 	    out->count > IRQ_COUNT_MAX)
 		return -EINVAL;
@@ -389,12 +395,10 @@ int pdk_vfio_user_region_rw_reply_decode(const struct pdk_vfio_user_msg *m,
 					 const void **data)
 {
 	struct vfio_user_region_rw r;
+	int rc = fixed_part(m, &r, sizeof(r));
 
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(r))
-		return -EINVAL;
-	memcpy(&r, m->payload, sizeof(r));
+	if (rc)
+		return rc;
 	if (r.offset != req->offset || r.region != req->region ||
 	    r.count != req->count)
 		return -EPROTO;
@@ -411,6 +415,7 @@ int pdk_vfio_user_dma_rw_reply_decode(const struct pdk_vfio_user_msg *m,
 				      const void **data)
 {
 	struct vfio_user_dma_rw r = {0};
+	int rc;
 
 	if (m->nfds || m->fds_dropped)
 		return -EBADF;
@@ -428,9 +433,9 @@ int pdk_vfio_user_dma_rw_reply_decode(const struct pdk_vfio_user_msg *m,
 			r.count = count32;
 		return (r.addr == req->addr && r.count == req->count) ? 0 : -EPROTO;
 	}
-	if (m->len < sizeof(r))
-		return -EINVAL;
-	memcpy(&r, m->payload, sizeof(r));
+	rc = fixed_part(m, &r, sizeof(r));
+	if (rc)
+		return rc;
 	if (r.addr != req->addr || r.count != req->count)
 		return -EPROTO;
 	if (m->len != sizeof(r) + r.count)
@@ -444,11 +449,9 @@ int pdk_vfio_user_dma_unmap_reply_decode(const struct pdk_vfio_user_msg *m,
 					 const struct vfio_user_dma_unmap *req)
 {
 	struct vfio_user_dma_unmap r;
+	int rc = fixed_part(m, &r, sizeof(r));
 
-	if (m->nfds || m->fds_dropped)
-		return -EBADF;
-	if (m->len < sizeof(r))
-		return -EINVAL;
-	memcpy(&r, m->payload, sizeof(r));
+	if (rc)
+		return rc;
 	return (r.addr == req->addr && r.size == req->size) ? 0 : -EPROTO;
 }

@@ -71,6 +71,36 @@ static inline struct pdk_emu_dev *emu_start(const char *type, const char *sock,
 	return dev;
 }
 
+/* A device and a connected client, for setup functions. */
+static inline int emu_open(struct pdk_emu_dev **dev, struct vuc *c,
+			   const char *sock, const char *knobs)
+{
+	*dev = emu_start("testdev", emu_path(sock), knobs);
+	return vuc_connect(c, pdk_emu_dev_socket(*dev));
+}
+
+static inline int emu_close(struct pdk_emu_dev **dev, struct vuc *c)
+{
+	vuc_close(c);
+	pdk_emu_dev_destroy(*dev);
+	*dev = NULL;
+	return 0;
+}
+
+/* Run a group of tests: quiet devices unless EMU_TEST_DEBUG is set. */
+static inline int emu_test_main(const struct CMUnitTest *tests, size_t n,
+				const char *name)
+{
+	int rc;
+
+	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG :
+							  PDK_LOG_WARNING);
+	rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	emu_cleanup_dir();
+	return rc;
+}
+#define EMU_TEST_MAIN(tests) emu_test_main(tests, PDK_DIM(tests), __FILE__)
+
 /* Poll a 32-bit register (slow path) until (v & mask) == want. */
 static inline uint32_t emu_wait_reg(struct vuc *c, uint32_t region, uint64_t off,
 				    uint32_t mask, uint32_t want)

@@ -380,6 +380,19 @@ void vuc_unmap_region(const struct pdk_vfio_user_region *r, void *base)
 		munmap(base, r->info.size);
 }
 
+void *vuc_map_bar(struct vuc *c, uint32_t index, struct pdk_vfio_user_region *r)
+{
+	void *base;
+	int fd;
+
+	if (vuc_region_info(c, index, r, &fd))
+		return NULL;
+	base = vuc_map_region(r, fd);
+	if (fd >= 0)
+		close(fd);
+	return base;
+}
+
 int vuc_memfd(size_t size, void **mem)
 {
 	int fd = memfd_create("vuc-dma", MFD_CLOEXEC);

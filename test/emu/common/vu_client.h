@@ -85,6 +85,8 @@ int vuc_bus_master(struct vuc *c, bool on);
  */
 void *vuc_map_region(const struct pdk_vfio_user_region *r, int fd);
 void vuc_unmap_region(const struct pdk_vfio_user_region *r, void *base);
+/* Region info then vuc_map_region (the fd is closed): the base or NULL. */
+void *vuc_map_bar(struct vuc *c, uint32_t index, struct pdk_vfio_user_region *r);
 
 /* A memfd of `size` bytes mapped at *mem; returns the fd. */
 int vuc_memfd(size_t size, void **mem);

@@ -20,16 +20,13 @@ static struct vuc c;
 static int setup(void **state)
 {
 	(void)state;
-	dev = emu_start("testdev", emu_path("basic.sock"), "vectors=4");
-	return vuc_connect(&c, pdk_emu_dev_socket(dev));
+	return emu_open(&dev, &c, "basic.sock", "vectors=4");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vuc_close(&c);
-	pdk_emu_dev_destroy(dev);
-	return 0;
+	return emu_close(&dev, &c);
 }
 
 static void test_version(void **state)
@@ -190,19 +187,14 @@ static void test_config_space(void **state)
 static void test_mapped_and_slow(void **state)
 {
 	struct pdk_vfio_user_region r;
-	uint8_t *bar;
+	uint8_t *bar = vuc_map_bar(&c, 0, &r);
 	uint8_t *srv = pdk_emu_bar_mem(dev, 0);
 	uint8_t buf[64];
-	int fd;
 
 	(void)state;
-	assert_int_equal(vuc_region_info(&c, 0, &r, &fd), 0);
+	assert_non_null(bar);
 	assert_true(r.info.flags & VFIO_REGION_INFO_FLAG_MMAP);
 	assert_true(r.msix_mappable); /* default msix-mmap=whole */
-	assert_int_not_equal(fd, -1);
-	bar = vuc_map_region(&r, fd);
-	close(fd);
-	assert_non_null(bar);
 	/* mapped view and server memory are the same bytes */
 	assert_int_equal(pdk_emu_rd32(bar, TESTDEV_REG_ID), TESTDEV_MAGIC);
 	pdk_emu_wr64(bar, TESTDEV_REG_SCRATCH, 0xabcdef0123456789ull);
@@ -455,10 +447,6 @@ int main(void)
 		cmocka_unit_test(test_custom_model),
 		cmocka_unit_test(test_cpu_knob),
 	};
-	int rc;
 
-	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG : PDK_LOG_WARNING);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	emu_cleanup_dir();
-	return rc;
+	return EMU_TEST_MAIN(tests);
 }

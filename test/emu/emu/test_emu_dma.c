@@ -84,13 +84,9 @@ static void fill(uint8_t *p, size_t n, uint8_t seed)
 static void test_copy_msix(void **state)
 {
 	struct pdk_vfio_user_region r;
-	uint8_t *bar;
-	int fd;
+	uint8_t *bar = vuc_map_bar(&c, 0, &r);
 
 	(void)state;
-	assert_int_equal(vuc_region_info(&c, 0, &r, &fd), 0);
-	bar = vuc_map_region(&r, fd);
-	close(fd);
 	assert_non_null(bar);
 	fill(mem, 0x4000, 1);
 	pdk_emu_wr64(bar, TESTDEV_REG_DMA_SRC, IOVA);
@@ -380,10 +376,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnect_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck, setup, teardown),
 	};
-	int rc;
 
-	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG : PDK_LOG_WARNING);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	emu_cleanup_dir();
-	return rc;
+	return EMU_TEST_MAIN(tests);
 }

@@ -213,10 +213,6 @@ int main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_region_offsets),
 	};
-	int rc;
 
-	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG : PDK_LOG_WARNING);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	emu_cleanup_dir();
-	return rc;
+	return EMU_TEST_MAIN(tests);
 }

@@ -23,16 +23,13 @@ static struct vuc c;
 static int setup(void **state)
 {
 	(void)state;
-	dev = emu_start("testdev", emu_path("bad.sock"), "max-fds=4,max-xfer=64k");
-	return vuc_connect(&c, pdk_emu_dev_socket(dev));
+	return emu_open(&dev, &c, "bad.sock", "max-fds=4,max-xfer=64k");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vuc_close(&c);
-	pdk_emu_dev_destroy(dev);
-	return 0;
+	return emu_close(&dev, &c);
 }
 
 /* The server still answers on this connection. */
@@ -451,10 +448,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_requests, setup, teardown),
 		cmocka_unit_test(test_hostile_server),
 	};
-	int rc;
 
-	pdk_log_set_level(NULL, getenv("EMU_TEST_DEBUG") ? PDK_LOG_DEBUG : PDK_LOG_WARNING);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	emu_cleanup_dir();
-	return rc;
+	return EMU_TEST_MAIN(tests);
 }

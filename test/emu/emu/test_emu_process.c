@@ -116,13 +116,11 @@ static void test_server_killed(void **state)
 	volatile uint32_t *bar;
 	struct vuc a;
 	uint32_t v;
-	int fd, rc;
+	int rc;
 
 	(void)state;
 	assert_int_equal(vuc_connect(&a, sock_a), 0);
-	assert_int_equal(vuc_region_info(&a, 0, &r, &fd), 0);
-	bar = vuc_map_region(&r, fd);
-	close(fd);
+	bar = vuc_map_bar(&a, 0, &r);
 	assert_non_null(bar);
 	assert_int_equal(emud_stop(pid, SIGKILL), -SIGKILL);
 	rc = vuc_read(&a, 0, 0, &v, 4);
@@ -177,13 +175,11 @@ static void test_allones(void **state)
 	struct pdk_vfio_user_region r;
 	volatile uint32_t *bar;
 	struct vuc a;
-	int fd;
 
 	(void)state;
 	assert_int_equal(vuc_connect(&a, sock_a), 0);
-	assert_int_equal(vuc_region_info(&a, 0, &r, &fd), 0);
-	bar = vuc_map_region(&r, fd);
-	close(fd);
+	bar = vuc_map_bar(&a, 0, &r);
+	assert_non_null(bar);
 	assert_int_equal(bar[TESTDEV_REG_ID / 4], TESTDEV_MAGIC);
 	emu_wait_reg(&a, 0, TESTDEV_REG_ID, ~0u, ~0u);
 	assert_int_equal(bar[TESTDEV_REG_ID / 4], 0xffffffff);
@@ -266,14 +262,11 @@ int main(void)
 		cmocka_unit_test_setup(test_model_fault, setup),
 		cmocka_unit_test_setup(test_bad_knobs, setup),
 	};
-	int rc;
 
 	if (access(emud_binary(), X_OK)) {
 		fprintf(stderr, "skip: %s not built\n", emud_binary());
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	emu_cleanup_dir();
-	return rc;
+	return EMU_TEST_MAIN(tests);
 }
