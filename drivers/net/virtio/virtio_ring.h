@@ -119,9 +119,10 @@ static inline void vq_ring_reset(struct vq_ring *r)
 }
 
 /*
- * Set up a ring over `mem` (vq_ring_layout(size) bytes of zeroed DMA
- * memory) and `priv` (vq_ring_priv_bytes(size)). 0 or -EINVAL when size
- * is not a power of two in 1..32768.
+ * Set up a ring over `mem` (vq_ring_layout(size) bytes of DMA memory,
+ * 16-byte aligned) and `priv` (vq_ring_priv_bytes(size), 8-byte aligned).
+ * 0 or -EINVAL when size is not a power of two in 1..32768 or a block is
+ * misaligned.
  */
 static inline int vq_ring_init(struct vq_ring *r, unsigned size, void *mem,
 			       void *priv, bool event_idx)
@@ -129,7 +130,8 @@ static inline int vq_ring_init(struct vq_ring *r, unsigned size, void *mem,
 	struct vq_layout l;
 	uint8_t *p = priv;
 
-	if (!PDK_IS_POWER_OF_2(size) || size > PDK_VIRTQ_SIZE_MAX)
+	if (!PDK_IS_POWER_OF_2(size) || size > PDK_VIRTQ_SIZE_MAX ||
+	    (uintptr_t)mem % PDK_VIRTQ_DESC_ALIGN || (uintptr_t)priv % sizeof(void *))
 		return -EINVAL;
 	vq_ring_layout(size, &l);
 	memset(r, 0, sizeof(*r));
