@@ -298,8 +298,9 @@ static int region_query(struct udev *u, uint32_t index, struct pdk_vfio_user_msg
 		struct pdk_vfio_user_region r;
 		int rc = call1(u, VFIO_USER_DEVICE_GET_REGION_INFO, &req, sizeof(req), m);
 
-		if (rc == 0)
-			rc = pdk_vfio_user_region_info_decode(m, index, argsz, &r);
+		if (rc)
+			return rc;
+		rc = pdk_vfio_user_region_info_decode(m, index, argsz, &r);
 		if (rc == 0 && r.info.argsz <= argsz)
 			return 0;
 		pdk_vfio_user_msg_release(m);

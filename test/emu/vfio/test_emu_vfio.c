@@ -10,7 +10,11 @@
  */
 #include "emu_test.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <pdk_bus.h>
 #include <pdk_eal.h>
@@ -487,6 +491,154 @@ static void test_devinfo(void **state)
 	srv = NULL;
 }
 
+/* ---- a hostile server: lib/vfio's backend must fail cleanly ---- */
+
+enum evil { EV_CAP_LOOP, EV_FD_NO_MMAP, EV_AREA_OUT, EV_WRONG_CMD, EV_HANGUP,
+	    EV_HUGE, EV_READ_COUNT, EV_NOT_PCI, EV_MODES };
+
+struct evil_srv {
+	int lsock;
+	enum evil mode;
+};
+
+static void evil_region(int s, const struct pdk_vfio_user_msg *m, enum evil mode)
+{
+	struct vfio_user_region_info req;
+	struct {
+		struct vfio_user_region_info info;
+		struct vfio_user_cap_sparse sp;
+		struct vfio_user_sparse_area a;
+	} r = {.sp = {.header = {.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1},
+		      .nr_areas = 1},
+	       .a = {0, 0x2000}};
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	memcpy(&req, m->payload, sizeof(req));
+	r.info = (struct vfio_user_region_info){.argsz = 32, .index = req.index};
+	if (req.index == 7)
+		r.info.size = 256, r.info.flags = 3;
+	if (req.index == 0 && mode == EV_CAP_LOOP) {
+		r.info = (struct vfio_user_region_info){.argsz = sizeof(r), .index = 0,
+			.size = 0x1000, .flags = 3 | 8, .cap_offset = 32};
+		r.sp.header.next = 32;
+	} else if (req.index == 0 && mode == EV_AREA_OUT) {
+		r.info = (struct vfio_user_region_info){.argsz = sizeof(r), .index = 0,
+			.size = 0x1000, .flags = 0xf, .cap_offset = 32};
+	}
+	pdk_vfio_user_send_reply(s, &m->hdr, &r, r.info.argsz, &fd,
+				 (req.index == 0 && (mode == EV_FD_NO_MMAP ||
+						     mode == EV_AREA_OUT)) ? 1 : 0);
+	close(fd);
+}
+
+/* Answer like a plain device, except where `mode` says otherwise. */
+static bool evil_answer(int s, const struct pdk_vfio_user_msg *m, enum evil mode)
+{
+	struct vfio_user_device_info di = {16, 3, 9, 5};
+	struct vfio_user_irq_info ii = {16, 1, 0, 0};
+	uint8_t buf[512] = {0};
+	struct pdk_vfio_user_caps caps;
+	struct vfio_user_header h = m->hdr;
+	int n;
+
+	switch (m->hdr.command) {
+	case VFIO_USER_VERSION:
+		pdk_vfio_user_caps_init(&caps);
+		n = pdk_vfio_user_version_encode(buf, sizeof(buf), 0, 1, &caps);
+		pdk_vfio_user_send_reply(s, &m->hdr, buf, (size_t)n, NULL, 0);
+		return true;
+	case VFIO_USER_DEVICE_GET_INFO:
+		if (mode == EV_NOT_PCI)
+			di.flags = 1;
+		pdk_vfio_user_send_reply(s, &m->hdr, &di, sizeof(di), NULL, 0);
+		return true;
+	case VFIO_USER_DEVICE_GET_REGION_INFO:
+		if (mode == EV_WRONG_CMD) {
+			h.command = VFIO_USER_DMA_MAP;
+			pdk_vfio_user_send_reply(s, &h, NULL, 0, NULL, 0);
+		} else if (mode == EV_HANGUP) {
+			return false;
+		} else if (mode == EV_HUGE) {
+			h.flags = VFIO_USER_F_TYPE_REPLY;
+			h.msg_size = 0x7fffffff;
+			send(s, &h, sizeof(h), MSG_NOSIGNAL);
+		} else {
+			evil_region(s, m, mode);
+		}
+		return true;
+	case VFIO_USER_REGION_READ:
+		memcpy(buf, m->payload, 16);
+		if (mode == EV_READ_COUNT)
+			buf[12]++; /* a count that is not the one asked for */
+		pdk_vfio_user_send_reply(s, &m->hdr, buf, 16 + buf[12] - (mode == EV_READ_COUNT),
+					 NULL, 0);
+		return true;
+	case VFIO_USER_DEVICE_GET_IRQ_INFO:
+		memcpy(&ii.index, m->payload + 8, 4);
+		pdk_vfio_user_send_reply(s, &m->hdr, &ii, sizeof(ii), NULL, 0);
+		return true;
+	default:
+		pdk_vfio_user_send_reply(s, &m->hdr, NULL, 0, NULL, 0);
+		return true;
+	}
+}
+
+static void *evil_thread(void *arg)
+{
+	struct evil_srv *e = arg;
+	int s = accept(e->lsock, NULL, NULL);
+	struct pdk_vfio_user_msg m;
+
+	while (s >= 0 && pdk_vfio_user_recv(s, &m, 1 << 20, 8, 5000) == 0) {
+		bool go_on = evil_answer(s, &m, e->mode);
+
+		pdk_vfio_user_msg_release(&m);
+		if (!go_on)
+			break;
+	}
+	if (s >= 0)
+		close(s);
+	return NULL;
+}
+
+static void test_hostile_server(void **state)
+{
+	static const int want[EV_MODES] = {
+		[EV_CAP_LOOP] = EINVAL, [EV_FD_NO_MMAP] = EBADF, [EV_AREA_OUT] = EINVAL,
+		[EV_WRONG_CMD] = ENODEV, [EV_HANGUP] = ENODEV, [EV_HUGE] = ENODEV,
+		[EV_READ_COUNT] = 0, [EV_NOT_PCI] = ENODEV,
+	};
+
+	(void)state;
+	for (int i = 0; i < EV_MODES; i++) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		struct evil_srv e = {.mode = (enum evil)i};
+		struct pdk_vfio_dev *d;
+		pthread_t t;
+		uint32_t v;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", emu_path("evil.sock"));
+		unlink(sa.sun_path);
+		e.lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(bind(e.lsock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(listen(e.lsock, 1), 0);
+		pthread_create(&t, NULL, evil_thread, &e);
+		snprintf(name, sizeof(name), "vfio-user:%s", sa.sun_path);
+		test_log_capture(PDK_LOG_ERR);
+		d = pdk_vfio_dev_open(name, PDK_VFIO_OPEN_NO_DMA);
+		if ((d == NULL ? errno : 0) != want[i])
+			fail_msg("hostile mode %d: open gave %s", i, d ? "a device" : strerror(errno));
+		if (d) { /* a read answered with the wrong count is an error */
+			assert_int_equal(pdk_vfio_dev_region_read(d, 7, &v, 4, 0), -EPROTO);
+			pdk_vfio_dev_close(d);
+		}
+		test_log_release();
+		pthread_join(t, NULL);
+		close(e.lsock);
+		unlink(sa.sun_path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_eal_bus),
 		cmocka_unit_test(test_devinfo),
+		cmocka_unit_test(test_hostile_server),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
