@@ -617,11 +617,7 @@ static void test_hostile_server(void **state)
 		pthread_t t;
 		uint32_t v;
 
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", emu_path("evil.sock"));
-		unlink(sa.sun_path);
-		e.lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		assert_int_equal(bind(e.lsock, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		assert_int_equal(listen(e.lsock, 1), 0);
+		e.lsock = emu_listen_raw("evil.sock", sa.sun_path);
 		pthread_create(&t, NULL, evil_thread, &e);
 		snprintf(name, sizeof(name), "vfio-user:%s", sa.sun_path);
 		test_log_capture(PDK_LOG_ERR);
