@@ -10,7 +10,8 @@
  *   0x1000  ISR status (trapped: read to clear)
  *   0x2000  device configuration: struct pdk_virtio_net_config (mapped)
  *   0x3000  notifications: queue N at 0x3000 + 4 * N (mapped, polled)
- *   0x4000  MSI-X table and PBA with msix=shared
+ *   0x4000  MSI-X table and PBA with msix=shared (kept out of the
+ *           mappable areas either way)
  * BAR1: the MSI-X table and PBA with msix=own.
  * Vectors: 1 (configuration) + one per virtqueue by default.
  *

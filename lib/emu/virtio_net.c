@@ -239,6 +239,11 @@ static int declare(struct vnet *vn)
 		rc = pdk_emu_dev_trap(dev, VNET_EMU_BAR, VNET_EMU_COMMON_OFF, 4096);
 	if (rc == 0)
 		rc = pdk_emu_dev_trap(dev, VNET_EMU_BAR, VNET_EMU_ISR_OFF, 4096);
+	/* With traps the BAR is described by sparse areas, and a driver maps
+	 * none over the MSI-X table: keep its page (msix=shared; unused with
+	 * msix=own) out of them, so the notify and device pages map. */
+	if (rc == 0)
+		rc = pdk_emu_dev_trap(dev, VNET_EMU_BAR, VNET_EMU_MSIX_SHARED_OFF, 4096);
 	if (rc == 0)
 		rc = pdk_emu_dev_set_msix(dev, 1 + nq, VNET_EMU_BAR, VNET_EMU_MSIX_SHARED_OFF,
 					  VNET_EMU_MSIX_OWN_BAR);

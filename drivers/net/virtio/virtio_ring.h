@@ -247,10 +247,16 @@ static inline bool vq_kick_needed(struct vq_ring *r)
 	return need;
 }
 
+/* Broken: other threads may look (vq_ring_broken), relaxed. */
 static inline void vq_break(struct vq_ring *r, uint64_t *counter)
 {
-	r->broken = true;
+	__atomic_store_n(&r->broken, true, __ATOMIC_RELAXED);
 	vq_count(counter, 1);
+}
+
+static inline bool vq_ring_broken(const struct vq_ring *r)
+{
+	return __atomic_load_n(&r->broken, __ATOMIC_RELAXED);
 }
 
 /*
