@@ -44,8 +44,9 @@ struct pdk_eth_virtio_xstats {
 	uint16_t max_queue_pairs;   /* the device has */
 };
 
-/* The driver's counters of a virtio port. 0, -ENODEV (no such port),
- * -EINVAL (not a virtio port). */
+/* The driver's counters of a virtio port, while other threads burst (but
+ * not while the control thread sets queues up). 0, -ENODEV (no such
+ * port), -EINVAL (not a virtio port). */
 PDK_API int pdk_eth_virtio_xstats_get(uint16_t port, struct pdk_eth_virtio_xstats *x);
 
 #ifdef __cplusplus

@@ -190,8 +190,10 @@ static void queues_drain(struct vnet_dev *vd, struct pdk_eth_dev *dev)
 
 static void device_quiet(struct vnet_dev *vd, struct pdk_eth_dev *dev)
 {
-	int rc = vpci_reset(&vd->t);
+	int rc;
 
+	vd->running = false;
+	rc = vpci_reset(&vd->t);
 	if (rc && rc != -ENODEV)
 		PDK_LOG(WARNING, VNET_LOG, "%s: reset failed (%s); freeing the rings anyway",
 			vd->name, strerror(-rc));
@@ -234,6 +236,7 @@ static int vnet_start(struct pdk_eth_dev *dev)
 
 		vpci_notify(rxq->q.notify_bar, rxq->q.notify_off, rxq->q.vq_index);
 	}
+	vd->running = true;
 	return vnet_link_update(dev);
 }
 
@@ -303,9 +306,9 @@ static bool link_is_up(struct vnet_dev *vd)
 static int vnet_link_update(struct pdk_eth_dev *dev)
 {
 	struct vnet_dev *vd = vnet_of(dev);
-	bool up = dev->started && !(atomic_load(&vd->flags) & VNET_F_GONE) && link_is_up(vd);
+	bool up = vd->running && !(atomic_load(&vd->flags) & VNET_F_GONE) && link_is_up(vd);
 
-	if (dev->started)
+	if (vd->running)
 		check_status(vd);
 	if (up != (dev->link.link_status == PDK_ETH_LINK_UP)) {
 		vd->link_changes++;

@@ -79,6 +79,7 @@ struct vnet_dev {
 	uint16_t max_pairs;
 	uint16_t qsize_max;
 	uint16_t nb_pairs;        /* in use since the last start */
+	bool running;             /* started (DRIVER_OK) and not stopped */
 	bool phys_addrs;          /* no ACCESS_PLATFORM: IOVA must be PA */
 	_Atomic uint32_t flags;   /* VNET_F_* */
 	int cfg_fd;               /* MSI-X vector 0: configuration changes */

@@ -165,6 +165,13 @@ int vnet_queue_enable(struct vnet_dev *vd, struct vnet_queue *q)
 				 .avail = q->iova + q->layout.avail_off,
 				 .used = q->iova + q->layout.used_off};
 
+	uint16_t max = vpci_queue_max(&vd->t, q->vq_index);
+
+	if (max < q->r.size) {
+		PDK_LOG(ERR, VNET_LOG, "%s: virtqueue %u holds %u entries, not %u: set the "
+			"queue up with fewer descriptors", vd->name, q->vq_index, max, q->r.size);
+		return -EINVAL;
+	}
 	q->r.event_idx = vnet_has(vd, PDK_VIRTIO_F_EVENT_IDX);
 	q->notify_bar = vd->t.notify.bar;
 	return vpci_queue_enable(&vd->t, q->vq_index, &ring, &q->notify_off);
