@@ -52,17 +52,9 @@ int vnet_tx(struct vnet *vn, unsigned pair)
 {
 	struct vnet_vq *q = &vn->vq[pdk_virtio_net_txq(pair)];
 	struct vnet_chain c = {.seg = vn->scratch};
-	unsigned n, done = 0;
+	unsigned n = vnet_vq_begin(vn, q), done = 0;
 	int rc = 1;
 
-	if (q->armed || !vnet_vq_ready(vn, q))
-		return 0;
-	n = vnet_vq_pending(vn, q);
-	if (n == 0) {
-		vnet_vq_idle(vn, q);
-		return 0;
-	}
-	vnet_vq_busy(vn, q);
 	for (unsigned i = 0; i < PDK_MIN(n, (unsigned)VNET_BUDGET) && rc == 1; i++) {
 		if (vnet_vq_pop(vn, q, &c))
 			break;
@@ -74,7 +66,8 @@ int vnet_tx(struct vnet *vn, unsigned pair)
 		rc = tx_one(vn, q, &c, pair);
 		done += rc == 1;
 	}
-	vnet_vq_flush(vn, q); /* always: the ring pointers are valid only now */
+	if (n)
+		vnet_vq_flush(vn, q); /* always: the ring pointers are valid only now */
 	return (int)done;
 }
 
@@ -289,21 +282,13 @@ static int ctrl_one(struct vnet *vn, struct vnet_vq *q, struct vnet_chain *c)
 int vnet_ctrl(struct vnet *vn)
 {
 	int qi = vnet_ctrl_vq(vn);
-	struct vnet_vq *q = qi < 0 ? NULL : &vn->vq[qi];
 	struct vnet_chain c = {.seg = vn->scratch};
-	unsigned n, done = 0;
+	unsigned n = qi < 0 ? 0 : vnet_vq_begin(vn, &vn->vq[qi]), done = 0;
 
-	if (q == NULL || q->armed || !vnet_vq_ready(vn, q))
-		return 0;
-	n = vnet_vq_pending(vn, q);
-	if (n == 0) {
-		vnet_vq_idle(vn, q);
-		return 0;
-	}
-	vnet_vq_busy(vn, q);
 	for (; done < PDK_MIN(n, (unsigned)VNET_BUDGET); done++)
-		if (vnet_vq_pop(vn, q, &c) || ctrl_one(vn, q, &c))
+		if (vnet_vq_pop(vn, &vn->vq[qi], &c) || ctrl_one(vn, &vn->vq[qi], &c))
 			break;
-	vnet_vq_flush(vn, q);
+	if (n)
+		vnet_vq_flush(vn, &vn->vq[qi]);
 	return (int)done;
 }

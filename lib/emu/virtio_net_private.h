@@ -181,6 +181,7 @@ void vnet_vq_push(struct vnet *vn, struct vnet_vq *q, uint16_t head, uint64_t ca
 void vnet_vq_flush(struct vnet *vn, struct vnet_vq *q);
 void vnet_vq_busy(struct vnet *vn, struct vnet_vq *q);
 bool vnet_vq_idle(struct vnet *vn, struct vnet_vq *q);
+unsigned vnet_vq_begin(struct vnet *vn, struct vnet_vq *q);
 bool vnet_vq_kicked(struct vnet *vn, unsigned qi);
 void vnet_notify_reset(struct vnet *vn);
 int vnet_chain_read(struct vnet *vn, const struct vnet_chain *c, uint64_t skip,

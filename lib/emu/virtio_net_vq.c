@@ -326,6 +326,24 @@ bool vnet_vq_idle(struct vnet *vn, struct vnet_vq *q)
 }
 
 /*
+ * A driver-fed queue's turn (transmit, control): the entries to take now,
+ * or 0 when it is waiting for a kick, not ready, or idle (then armed).
+ */
+unsigned vnet_vq_begin(struct vnet *vn, struct vnet_vq *q)
+{
+	unsigned n;
+
+	if (q->armed || !vnet_vq_ready(vn, q))
+		return 0;
+	n = vnet_vq_pending(vn, q);
+	if (n == 0)
+		vnet_vq_idle(vn, q);
+	else
+		vnet_vq_busy(vn, q);
+	return n;
+}
+
+/*
  * Read and clear queue qi's notify word (it holds NOTIFY_IDLE until the
  * driver writes its 16-bit queue index). A kick wakes an armed queue.
  */

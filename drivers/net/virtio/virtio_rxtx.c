@@ -81,32 +81,46 @@ static uint16_t thresh(uint16_t asked, uint16_t size)
 					    (uint16_t)(size / 2)));
 }
 
+/*
+ * A queue structure of `bytes` (struct vnet_queue first) with its rings,
+ * `extra` bytes of DMA memory after them. NULL after logging.
+ */
+static void *queue_new(struct pdk_eth_dev *dev, size_t bytes, bool rx, uint16_t qid,
+		       uint16_t nb_desc, uint16_t asked_thresh, size_t extra, int socket)
+{
+	struct vnet_dev *vd = vnet_of(dev);
+	uint16_t size = ring_size(vd, qid, nb_desc, rx ? "Rx" : "Tx");
+	struct vnet_queue *q = pdk_zmalloc_socket(rx ? "vnet_rxq" : "vnet_txq", bytes,
+						  PDK_CACHE_LINE, socket);
+
+	if (q == NULL)
+		return NULL;
+	if (vnet_queue_alloc(q, rx ? "rx" : "tx", dev->port_id, qid, size, extra, socket)) {
+		pdk_free(q);
+		return NULL;
+	}
+	q->vq_index = (uint16_t)(rx ? pdk_virtio_net_rxq(qid) : pdk_virtio_net_txq(qid));
+	q->free_thresh = thresh(asked_thresh, size);
+	q->flags = &vd->flags;
+	q->cnt = rx ? pdk_eth_dev_rxq_counters(dev, qid) : pdk_eth_dev_txq_counters(dev, qid);
+	return q;
+}
+
 int vnet_rxq_setup(struct pdk_eth_dev *dev, uint16_t qid, uint16_t nb_desc, int socket,
 		   const struct pdk_eth_rxconf *conf, struct pdk_mempool *mp)
 {
-	struct vnet_dev *vd = vnet_of(dev);
-	uint16_t size = ring_size(vd, qid, nb_desc, "Rx");
 	struct vnet_rxq *rxq;
-	int rc;
 
 	if (pdk_pktmbuf_data_room_size(mp) < PDK_PKTMBUF_HEADROOM + 64 ||
 	    PDK_PKTMBUF_HEADROOM < VNET_HDR) {
 		PDK_LOG(ERR, VNET_LOG, "%s: Rx queue %u: mbufs of %u bytes are too small",
-			vd->name, qid, pdk_pktmbuf_data_room_size(mp));
+			vnet_of(dev)->name, qid, pdk_pktmbuf_data_room_size(mp));
 		return -EINVAL;
 	}
-	rxq = pdk_zmalloc_socket("vnet_rxq", sizeof(*rxq), PDK_CACHE_LINE, socket);
+	rxq = queue_new(dev, sizeof(*rxq), true, qid, nb_desc,
+			conf ? conf->rx_free_thresh : 0, 0, socket);
 	if (rxq == NULL)
 		return -ENOMEM;
-	rc = vnet_queue_alloc(&rxq->q, "rx", dev->port_id, qid, size, 0, socket);
-	if (rc) {
-		pdk_free(rxq);
-		return rc;
-	}
-	rxq->q.vq_index = (uint16_t)pdk_virtio_net_rxq(qid);
-	rxq->q.free_thresh = thresh(conf ? conf->rx_free_thresh : 0, size);
-	rxq->q.flags = &vd->flags;
-	rxq->q.cnt = pdk_eth_dev_rxq_counters(dev, qid);
 	rxq->mp = mp;
 	rxq->port = dev->port_id;
 	dev->rxq[qid] = rxq;
@@ -116,24 +130,13 @@ int vnet_rxq_setup(struct pdk_eth_dev *dev, uint16_t qid, uint16_t nb_desc, int 
 int vnet_txq_setup(struct pdk_eth_dev *dev, uint16_t qid, uint16_t nb_desc, int socket,
 		   const struct pdk_eth_txconf *conf)
 {
-	struct vnet_dev *vd = vnet_of(dev);
-	uint16_t size = ring_size(vd, qid, nb_desc, "Tx");
-	struct vnet_txq *txq;
-	int rc;
+	/* the shared header of zeros sits after the rings */
+	struct vnet_txq *txq = queue_new(dev, sizeof(*txq), false, qid, nb_desc,
+					 conf ? conf->tx_free_thresh : 0, PDK_CACHE_LINE,
+					 socket);
 
-	txq = pdk_zmalloc_socket("vnet_txq", sizeof(*txq), PDK_CACHE_LINE, socket);
 	if (txq == NULL)
 		return -ENOMEM;
-	/* the shared header of zeros sits after the rings */
-	rc = vnet_queue_alloc(&txq->q, "tx", dev->port_id, qid, size, PDK_CACHE_LINE, socket);
-	if (rc) {
-		pdk_free(txq);
-		return rc;
-	}
-	txq->q.vq_index = (uint16_t)pdk_virtio_net_txq(qid);
-	txq->q.free_thresh = thresh(conf ? conf->tx_free_thresh : 0, size);
-	txq->q.flags = &vd->flags;
-	txq->q.cnt = pdk_eth_dev_txq_counters(dev, qid);
 	txq->zero_hdr = txq->q.iova + txq->q.layout.bytes;
 	memset((uint8_t *)txq->q.mz->addr + txq->q.layout.bytes, 0, VNET_HDR);
 	dev->txq[qid] = txq;
