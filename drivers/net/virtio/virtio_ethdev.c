@@ -514,6 +514,8 @@ static int inspect(struct vnet_dev *vd)
 		return -ENOTSUP;
 	}
 	rc = check_addressing(vd);
+	if (rc == 0) /* queues are discovered after FEATURES_OK (3.1.1) */
+		rc = negotiate(vd);
 	if (rc == 0)
 		rc = read_limits(vd);
 	return rc;
