@@ -37,8 +37,9 @@ static const struct pdk_emu_knob common_knobs[] = {
 	{NULL, NULL, NULL},
 };
 
-static const struct pdk_emu_model *models[MODELS_MAX] = {&emu_model_testdev};
-static unsigned nb_models = 1;
+static const struct pdk_emu_model *models[MODELS_MAX] = {&emu_model_testdev,
+							 &emu_model_nvme};
+static unsigned nb_models = 2;
 static pthread_mutex_t models_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const struct pdk_emu_knob *pdk_emu_common_knobs(void)
