@@ -136,13 +136,22 @@ static bool doorbell(struct nvme_ctrl *c, bool shadow, unsigned idx, uint32_t *v
 	return false;
 }
 
+static void sq_tail_update(struct nvme_ctrl *c, struct nvme_sq *sq);
+static void cq_head_update(struct nvme_ctrl *c, struct nvme_cq *cq);
+
 /*
  * Doorbell Buffer Config for the I/O queues (the admin queue keeps its
  * MMIO doorbells, as Linux and QEMU have it). The shadow slots of queues
- * that exist get their current values, so the switch loses nothing.
+ * that exist get the values last rung, so the switch loses nothing.
  */
 void nvme_dbbuf_set(struct nvme_ctrl *c, uint64_t dbs, uint64_t eis)
 {
+	for (unsigned q = 1; q <= c->cfg.queues; q++) {
+		if (c->sq[q])
+			sq_tail_update(c, c->sq[q]);
+		if (c->cq[q])
+			cq_head_update(c, c->cq[q]);
+	}
 	c->dbs = dbs;
 	c->eis = eis;
 	c->db_gen = NO_GEN;
@@ -515,6 +524,8 @@ static int sq_process(struct nvme_ctrl *c, struct nvme_sq *sq, int budget)
 	int n = 0;
 
 	sq_tail_update(c, sq);
+	/* read every round: a bad head is reported when it is written */
+	cq_head_update(c, c->cq[sq->cqid]);
 	while (n < budget && sq->head != sq->tail && sq->free && !c->fatal) {
 		struct pdk_nvme_cmd cmd;
 		struct nvme_req *r;
