@@ -259,7 +259,7 @@ static uint16_t unknown_cid(struct nvme_ctrl *c, struct nvme_sq *sq, uint16_t ci
 {
 	uint16_t cand = cid ^ 0x8000;
 
-	for (int i = 0; i < 64 && nvme_cid_outstanding(c, sq, cand); i++)
+	for (int i = 0; i < 64 && (cand == cid || nvme_cid_outstanding(c, sq, cand)); i++)
 		cand = (uint16_t)(cand + 0x101);
 	return cand;
 }
