@@ -9,7 +9,7 @@ void nt_connect(struct nt *t)
 {
 	const uint32_t rw = VFIO_USER_DMA_F_READ | VFIO_USER_DMA_F_WRITE;
 
-	assert_int_equal(vuc_connect(&t->c, pdk_emu_dev_socket(t->dev)), 0);
+	assert_int_equal(vuc_connect(&t->c, t->path), 0);
 	assert_int_equal(vuc_bus_master(&t->c, true), 0);
 	t->bar = vuc_map_bar(&t->c, 0, &t->r);
 	assert_non_null(t->bar);
@@ -27,19 +27,27 @@ void nt_disconnect(struct nt *t)
 	vuc_close(&t->c);
 }
 
-void nt_open(struct nt *t, const char *path, const char *knobs)
+void nt_attach(struct nt *t, const char *path)
 {
-	char k[256];
-
 	memset(t, 0, sizeof(*t));
-	snprintf(k, sizeof(k), "idle-us=50,vectors=%d%s%s", NT_NVEC,
-		 knobs && knobs[0] ? "," : "", knobs ? knobs : "");
-	t->dev = emu_start("nvme", path, k);
+	snprintf(t->path, sizeof(t->path), "%s", path);
 	t->memfd = vuc_memfd(NT_MEM, (void **)&t->mem);
 	assert_true(t->memfd >= 0);
 	for (int i = 0; i < NT_NVEC; i++)
 		t->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	nt_connect(t);
+}
+
+void nt_open(struct nt *t, const char *path, const char *knobs)
+{
+	char k[256];
+	struct pdk_emu_dev *dev;
+
+	snprintf(k, sizeof(k), "idle-us=50,vectors=%d%s%s", NT_NVEC,
+		 knobs && knobs[0] ? "," : "", knobs ? knobs : "");
+	dev = emu_start("nvme", path, k);
+	nt_attach(t, path);
+	t->dev = dev;
 }
 
 void nt_close(struct nt *t)

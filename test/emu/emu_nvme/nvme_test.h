@@ -32,7 +32,8 @@ struct ntq {
 };
 
 struct nt {
-	struct pdk_emu_dev *dev;
+	struct pdk_emu_dev *dev; /* NULL: a device in another process */
+	char path[128];
 	struct vuc c;
 	struct pdk_vfio_user_region r;
 	uint8_t *bar;
@@ -49,6 +50,8 @@ struct nt {
  * the test's own file) with `knobs`, connect, map BAR0, map DMA memory.
  */
 void nt_open(struct nt *t, const char *path, const char *knobs);
+/* The same for a device served elsewhere (pdk-emud): connect to `path`. */
+void nt_attach(struct nt *t, const char *path);
 /* Connect a client to a running device (after nt_disconnect). */
 void nt_connect(struct nt *t);
 void nt_disconnect(struct nt *t);
