@@ -59,6 +59,7 @@ struct nvme_req {
 	uint16_t status; /* PDK_NVME_STATUS() form: phase bit clear */
 	uint8_t state;
 	uint8_t opc;
+	bool waited; /* counted once as waiting for CQ space */
 };
 
 struct nvme_sq {

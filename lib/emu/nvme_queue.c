@@ -418,23 +418,23 @@ static void fifo_push(struct nvme_ctrl *c, struct nvme_cq *cq, struct nvme_req *
 	c->npending++;
 }
 
-/* A command is done: post its completion now, or queue it on its CQ. */
+/*
+ * A command is done: its completion goes on its CQ's list, posted when due
+ * and there is room: at the end of its SQ's round (one burst of entries
+ * for the host to find, not a cache line fought over per command), or
+ * after the latency.
+ */
 void nvme_complete(struct nvme_ctrl *c, struct nvme_req *r, uint16_t status)
 {
 	struct nvme_cq *cq = c->cq[r->sq->cqid];
 
 	r->status = status;
 	r->state = REQ_PENDING;
+	r->waited = false;
 	if (status) {
 		nvme_count(&c->st.errors);
 		nvme_error_record(c, r);
 	}
-	if (c->cfg.latency_ns == 0 && cq->fifo == NULL && nvme_cq_room(c, cq)) {
-		post(c, cq, r);
-		return;
-	}
-	if (c->cfg.latency_ns == 0 || cq->fifo)
-		nvme_count(&c->st.cq_full);
 	r->due_ns = c->now + c->cfg.latency_ns;
 	fifo_push(c, cq, r);
 }
@@ -444,9 +444,15 @@ static int cq_drain(struct nvme_ctrl *c, struct nvme_cq *cq)
 {
 	int n = 0;
 
-	while (cq->fifo && cq->fifo->due_ns <= c->now && nvme_cq_room(c, cq)) {
+	while (cq->fifo && cq->fifo->due_ns <= c->now) {
 		struct nvme_req *r = cq->fifo;
 
+		if (!nvme_cq_room(c, cq)) {
+			if (!r->waited)
+				nvme_count(&c->st.cq_full);
+			r->waited = true;
+			break;
+		}
 		cq->fifo = r->next;
 		if (cq->fifo == NULL)
 			cq->fifo_tail = NULL;
@@ -521,11 +527,13 @@ static void exec(struct nvme_ctrl *c, struct nvme_sq *sq, struct nvme_req *r,
 /* Fetch and run up to `budget` commands of one SQ. */
 static int sq_process(struct nvme_ctrl *c, struct nvme_sq *sq, int budget)
 {
+	struct nvme_cq *cq = c->cq[sq->cqid];
 	int n = 0;
 
 	sq_tail_update(c, sq);
-	/* read every round: a bad head is reported when it is written */
-	cq_head_update(c, c->cq[sq->cqid]);
+	/* an idle round has time to look: a bad head is reported soon */
+	if (sq->head == sq->tail)
+		cq_head_update(c, cq);
 	while (n < budget && sq->head != sq->tail && sq->free && !c->fatal) {
 		struct pdk_nvme_cmd cmd;
 		struct nvme_req *r;
@@ -539,10 +547,12 @@ static int sq_process(struct nvme_ctrl *c, struct nvme_sq *sq, int budget)
 		exec(c, sq, r, &cmd);
 		n++;
 	}
+	if (n && cq->fifo && c->cfg.latency_ns == 0)
+		cq_drain(c, cq);
 	return n;
 }
 
-/* One round: admin SQ, I/O SQs, waiting completions, then the vectors. */
+/* One round: each SQ with its CQ, waiting completions, then the vectors. */
 int nvme_queues_poll(struct nvme_ctrl *c)
 {
 	int work;

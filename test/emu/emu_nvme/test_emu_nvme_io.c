@@ -409,7 +409,7 @@ static void test_cq_full(void **state)
 	for (uint16_t i = 0; i < 8; i++) {
 		assert_int_equal(nt_reap(&T, q, &e, NT_TIMEOUT_MS), 0);
 		assert_int_equal(e.cid, i);
-		assert_int_equal(e.sqhd, i < 3 ? i + 1 : 8);
+		assert_int_equal(e.sqhd, 8); /* all 8 fetched in one round */
 	}
 	assert_int_equal(nt_reap(&T, q, NULL, 20), -ETIMEDOUT);
 }
