@@ -394,6 +394,20 @@ static int msix_setup(struct pdk_emu_dev *dev, const struct nvme_cfg *cfg)
 static void nvme_fini(struct pdk_emu_dev *dev)
 {
 	struct nvme_ctrl *c = pdk_emu_dev_priv(dev);
+	const struct pdk_emu_nvme_stats *s = &c->st;
+
+	/* for tests in other processes that read pdk-emud's log */
+	if (s->commands)
+		NVME_LOG(NOTICE, c, "%llu commands, %llu errors, %llu DMA errors; "
+			 "injected: cfs %llu, stuck %llu, unknown-cid %llu, dup-cid "
+			 "%llu, stale-phase %llu, bad-sqhd %llu",
+			 (unsigned long long)s->commands, (unsigned long long)s->errors,
+			 (unsigned long long)s->dma_errors, (unsigned long long)s->inj_cfs,
+			 (unsigned long long)s->inj_stuck,
+			 (unsigned long long)s->inj_unknown_cid,
+			 (unsigned long long)s->inj_dup_cid,
+			 (unsigned long long)s->inj_stale_phase,
+			 (unsigned long long)s->inj_bad_sqhd);
 
 	nvme_queues_free(c);
 	nvme_ns_close(c);

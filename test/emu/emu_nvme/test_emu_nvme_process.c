@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 static struct nt T;
-static char ready[128], sock_a[128], sock_b[128], img[128];
+static char ready[128], sock_a[128], sock_b[128], img[128], ctl[128];
 
 static int setup(void **state)
 {
@@ -20,6 +20,7 @@ static int setup(void **state)
 	snprintf(sock_a, sizeof(sock_a), "%s", emu_path("a.sock"));
 	snprintf(sock_b, sizeof(sock_b), "%s", emu_path("b.sock"));
 	snprintf(img, sizeof(img), "%s", emu_path("ns.img"));
+	snprintf(ctl, sizeof(ctl), "%s", emu_path("ctl.sock"));
 	return 0;
 }
 
@@ -33,7 +34,7 @@ static int teardown(void **state)
 static pid_t spawn(const char *knobs_a, const char *knobs_b)
 {
 	static char da[512], db[512];
-	const char *args[] = {"--device", da, "--device", db, NULL};
+	const char *args[] = {"--device", da, "--device", db, "--control", ctl, NULL};
 
 	snprintf(da, sizeof(da), "nvme,socket=%s,idle-us=50,vectors=%d%s%s", sock_a,
 		 NT_NVEC, knobs_a[0] ? "," : "", knobs_a);
@@ -143,11 +144,47 @@ static void test_client_killed(void **state)
 	assert_int_equal(emud_stop(pid, SIGTERM), 0);
 }
 
+/* Faults when the test chooses, and the counters, from another process. */
+static void test_control_socket(void **state)
+{
+	pid_t pid = spawn("", "");
+	struct pdk_nvme_cmd cmd = nt_rw(PDK_NVME_OPC_FLUSH, 1, 0, 1, 0, 0);
+	struct pdk_nvme_cpl e, dup;
+	char req[256], reply[4096];
+
+	(void)state;
+	assert_int_equal(emud_ctl(ctl, "list", reply, sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"index\":1,\"name\":\"nvme@b.sock\""));
+	up(sock_a);
+	snprintf(req, sizeof(req), "inject %s cpl-dup-cid=1", sock_a);
+	assert_int_equal(emud_ctl(ctl, req, reply, sizeof(reply)), 0);
+	assert_string_equal(reply, "ok");
+	assert_int_equal(nt_cmd(&T, &T.io[1], &cmd, &e), NT_OK);
+	assert_int_equal(nt_reap(&T, &T.io[1], &dup, NT_TIMEOUT_MS), 0);
+	assert_int_equal(dup.cid, e.cid);
+	assert_int_equal(emud_ctl(ctl, "stats 0", reply, sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"inj_dup_cid\":1,"));
+	assert_non_null(strstr(reply, "{\"clients\":1,"));
+	/* errors name what is wrong */
+	assert_int_equal(emud_ctl(ctl, "inject 0 no-such-fault", reply, sizeof(reply)), -EINVAL);
+	assert_non_null(strstr(reply, "error"));
+	assert_int_equal(emud_ctl(ctl, "stats 7", reply, sizeof(reply)), -EINVAL);
+	assert_non_null(strstr(reply, "no device '7'"));
+	assert_int_equal(emud_ctl(ctl, "bogus", reply, sizeof(reply)), -EINVAL);
+	/* framework faults too */
+	assert_int_equal(emud_ctl(ctl, "fault nvme@a.sock allones", reply, sizeof(reply)), 0);
+	emu_wait_reg(&T.c, 0, PDK_NVME_REG_CSTS, ~0u, ~0u);
+	nt_close(&T);
+	assert_int_equal(emud_stop(pid, SIGTERM), 0);
+	assert_int_equal(access(ctl, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_knobs_and_sigusr2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_socket, setup, teardown),
 	};
 
 	return NT_MAIN(tests);
