@@ -22,8 +22,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <pdk_emu.h>
@@ -211,41 +209,13 @@ static void *control_thread(void *arg)
 	return NULL;
 }
 
-/* A socket file left by a dead pdk-emud may go; anything else stays. */
-static int clear_stale(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(sa->sun_path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : -EADDRINUSE;
-	close(fd);
-	if (rc != -ECONNREFUSED)
-		return rc == -EADDRINUSE ? rc : -EEXIST;
-	return unlink(sa->sun_path) ? -errno : 0;
-}
-
 static int control_listen(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int rc;
+	int fd = pdk_emu_listen(path, 0);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	rc = clear_stale(&sa);
-	if (rc)
-		return rc;
-	ctl.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (ctl.listen_fd < 0 || bind(ctl.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(ctl.listen_fd, 4))
-		return -errno;
+	if (fd < 0)
+		return fd;
+	ctl.listen_fd = fd;
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	return 0;
 }

@@ -63,29 +63,10 @@ uint64_t nvme_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int nvme_knob_range(struct pdk_emu_dev *dev, const char *name, uint64_t lo,
-		    uint64_t hi, uint64_t *out)
-{
-	uint64_t v;
-	int rc = pdk_emu_dev_knob_u64(dev, name, &v);
-
-	if (rc == -ENOENT)
-		return 0;
-	if (rc == 0 && (v < lo || v > hi)) {
-		pdk_emu_dev_error(dev, "bad value '%s' for knob '%s': expected "
-				  "%llu..%llu", pdk_emu_dev_knob(dev, name), name,
-				  (unsigned long long)lo, (unsigned long long)hi);
-		rc = -EINVAL;
-	}
-	if (rc == 0)
-		*out = v;
-	return rc;
-}
-
 int nvme_knob_bool(struct pdk_emu_dev *dev, const char *name, bool *out)
 {
 	uint64_t v = *out;
-	int rc = nvme_knob_range(dev, name, 0, 1, &v);
+	int rc = pdk_emu_dev_knob_range(dev, name, 0, 1, &v);
 
 	*out = v;
 	return rc;
@@ -128,11 +109,11 @@ static int cfg_sizes(struct pdk_emu_dev *dev, struct nvme_cfg *cfg)
 	uint64_t q = 16, depth = 1024, nns = 1, size = 256ull << 20, lba = 512;
 	int rc = 0;
 
-	rc |= nvme_knob_range(dev, "queues", 1, NVME_QUEUES_MAX, &q);
-	rc |= nvme_knob_range(dev, "qdepth", 2, 65536, &depth);
-	rc |= nvme_knob_range(dev, "ns", 1, 64, &nns);
-	rc |= nvme_knob_range(dev, "ns-size", 4096, 1ull << 44, &size);
-	rc |= nvme_knob_range(dev, "lba", 512, 4096, &lba);
+	rc |= pdk_emu_dev_knob_range(dev, "queues", 1, NVME_QUEUES_MAX, &q);
+	rc |= pdk_emu_dev_knob_range(dev, "qdepth", 2, 65536, &depth);
+	rc |= pdk_emu_dev_knob_range(dev, "ns", 1, 64, &nns);
+	rc |= pdk_emu_dev_knob_range(dev, "ns-size", 4096, 1ull << 44, &size);
+	rc |= pdk_emu_dev_knob_range(dev, "lba", 512, 4096, &lba);
 	if (rc)
 		return -EINVAL;
 	if (lba != 512 && lba != 4096) {
@@ -159,9 +140,9 @@ static int cfg_read(struct pdk_emu_dev *dev, struct nvme_cfg *cfg)
 
 	if (rc)
 		return rc;
-	rc |= nvme_knob_range(dev, "mdts", 0, 12, &mdts);
-	rc |= nvme_knob_range(dev, "latency-us", 0, 10000000, &lat);
-	rc |= nvme_knob_range(dev, "ready-us", 0, 5000000, &ready);
+	rc |= pdk_emu_dev_knob_range(dev, "mdts", 0, 12, &mdts);
+	rc |= pdk_emu_dev_knob_range(dev, "latency-us", 0, 10000000, &lat);
+	rc |= pdk_emu_dev_knob_range(dev, "ready-us", 0, 5000000, &ready);
 	cfg->shadow_db = true;
 	rc |= nvme_knob_bool(dev, "shadow-db", &cfg->shadow_db);
 	default_serial(dev, cfg);
@@ -214,8 +195,9 @@ static void regs_restore(struct nvme_ctrl *c)
 	if (pdk_emu_rd32(c->bar, PDK_NVME_REG_CSTS) != csts)
 		pdk_emu_wr32(c->bar, PDK_NVME_REG_CSTS, csts);
 	/* MSI-X only: INTMS/INTMC are not to be used; NSSR unsupported */
-	if (pdk_emu_rd64(c->bar, PDK_NVME_REG_INTMS) != 0)
-		pdk_emu_wr64(c->bar, PDK_NVME_REG_INTMS, 0);
+	for (uint32_t off = PDK_NVME_REG_INTMS; off <= PDK_NVME_REG_INTMC; off += 4)
+		if (pdk_emu_rd32(c->bar, off) != 0)
+			pdk_emu_wr32(c->bar, off, 0);
 	if (pdk_emu_rd32(c->bar, PDK_NVME_REG_NSSR) != 0)
 		pdk_emu_wr32(c->bar, PDK_NVME_REG_NSSR, 0);
 }

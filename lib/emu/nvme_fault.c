@@ -114,7 +114,7 @@ int nvme_faults_init(struct nvme_ctrl *c)
 		const struct fparam *p = &params[i];
 		uint64_t v = UINT64_MAX;
 
-		if (nvme_knob_range(c->dev, p->name, 0, fparam_max(p->kind), &v))
+		if (pdk_emu_dev_knob_range(c->dev, p->name, 0, fparam_max(p->kind), &v))
 			return -EINVAL;
 		if (v != UINT64_MAX)
 			fparam_set(c, p, v);

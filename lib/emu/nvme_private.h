@@ -222,8 +222,6 @@ uint64_t nvme_now_ns(void);
 
 /* nvme_ctrl.c */
 int nvme_knob_bool(struct pdk_emu_dev *dev, const char *name, bool *out);
-int nvme_knob_range(struct pdk_emu_dev *dev, const char *name, uint64_t lo,
-		    uint64_t hi, uint64_t *out);
 void nvme_fatal(struct nvme_ctrl *c, const char *why);
 
 /* nvme_queue.c */

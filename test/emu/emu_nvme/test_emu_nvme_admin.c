@@ -191,85 +191,97 @@ static struct pdk_nvme_cmd mk_del(uint8_t opc, uint16_t qid)
 	return (struct pdk_nvme_cmd){.opc = opc, .cdw10 = qid};
 }
 
+struct admin_case {
+	struct pdk_nvme_cmd cmd;
+	uint16_t status;
+};
+
+/* Each command in turn, with the status it must get. */
+static void run_cases(const struct admin_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint16_t st = admin(c[i].cmd, NULL);
+
+		if (st != c[i].status)
+			fail_msg("case %zu (opc 0x%x cdw10 0x%x cdw11 0x%x): status 0x%x, "
+				 "want 0x%x", i, c[i].cmd.opc, c[i].cmd.cdw10, c[i].cmd.cdw11,
+				 st, c[i].status);
+	}
+}
+
 static void test_create_cq_errors(void **state)
 {
 	const uint32_t pc = PDK_NVME_QUEUE_PHYS_CONTIG, ien = PDK_NVME_CQ_IRQ_ENABLED;
+	const uint16_t qid = NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER),
+		       size = NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE),
+		       field = NT_SC(PDK_NVME_SC_INVALID_FIELD);
 	uint64_t m = nt_alloc(&T, 65536, NULL);
+	const struct admin_case cases[] = {
+		{mk_cq(0, 16, m, pc, 0), qid},
+		{mk_cq(5, 16, m, pc, 0), qid}, /* queues=4 */
+		{mk_cq(1, 1, m, pc, 0), size},
+		{mk_cq(1, 65, m, pc, 0), size}, /* qdepth=64 */
+		{mk_cq(1, 16, m, 0, 0), field},
+		{mk_cq(1, 16, m + 256, pc, 0), field},
+		{mk_cq(1, 16, 0, pc, 0), field},
+		{mk_cq(1, 16, m, pc | ien, NT_NVEC), NT_CS(PDK_NVME_SC_INVALID_INTERRUPT_VECTOR)},
+		/* no interrupts: the vector does not matter */
+		{mk_cq(1, 64, m, pc, NT_NVEC), NT_OK},
+		{mk_cq(1, 16, m, pc, 0), qid},
+		{mk_cq(4, 2, m + 4096, pc | ien, NT_NVEC - 1), NT_OK},
+	};
 
 	(void)state;
-	assert_int_equal(admin(mk_cq(0, 16, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_cq(5, 16, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_cq(1, 1, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE));
-	assert_int_equal(admin(mk_cq(1, 65, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE));
-	assert_int_equal(admin(mk_cq(1, 16, m, 0, 0), NULL), NT_SC(PDK_NVME_SC_INVALID_FIELD));
-	assert_int_equal(admin(mk_cq(1, 16, m + 256, pc, 0), NULL),
-			 NT_SC(PDK_NVME_SC_INVALID_FIELD));
-	assert_int_equal(admin(mk_cq(1, 16, 0, pc, 0), NULL), NT_SC(PDK_NVME_SC_INVALID_FIELD));
-	assert_int_equal(admin(mk_cq(1, 16, m, pc | ien, NT_NVEC), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_INTERRUPT_VECTOR));
-	/* no interrupts: the vector does not matter */
-	assert_int_equal(admin(mk_cq(1, 64, m, pc, NT_NVEC), NULL), NT_OK);
-	assert_int_equal(admin(mk_cq(1, 16, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_cq(4, 2, m + 4096, pc | ien, NT_NVEC - 1), NULL), NT_OK);
+	run_cases(cases, PDK_DIM(cases));
 }
 
 static void test_create_sq_errors(void **state)
 {
 	const uint32_t pc = PDK_NVME_QUEUE_PHYS_CONTIG;
+	const uint16_t qid = NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER),
+		       cq = NT_CS(PDK_NVME_SC_COMPLETION_QUEUE_INVALID),
+		       size = NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE),
+		       field = NT_SC(PDK_NVME_SC_INVALID_FIELD);
 	uint64_t m = nt_alloc(&T, 65536, NULL);
+	const struct admin_case cases[] = {
+		{mk_cq(2, 16, m, pc, 0), NT_OK},
+		{mk_sq(0, 16, m + 4096, pc, 2), qid},
+		{mk_sq(5, 16, m + 4096, pc, 2), qid},
+		{mk_sq(1, 16, m + 4096, pc, 0), cq},
+		{mk_sq(1, 16, m + 4096, pc, 3), cq},
+		{mk_sq(1, 16, m + 4096, pc, 9), cq},
+		{mk_sq(1, 1, m + 4096, pc, 2), size},
+		{mk_sq(1, 65, m + 4096, pc, 2), size},
+		{mk_sq(1, 16, m + 4096, 0, 2), field},
+		{mk_sq(1, 16, m + 4096 + 64, pc, 2), field},
+		{mk_sq(1, 16, m + 4096, pc, 2), NT_OK},
+		{mk_sq(1, 16, m + 4096, pc, 2), qid},
+		/* two SQs may share a CQ */
+		{mk_sq(3, 64, m + 8192, pc, 2), NT_OK},
+	};
 
 	(void)state;
-	assert_int_equal(admin(mk_cq(2, 16, m, pc, 0), NULL), NT_OK);
-	m += 4096;
-	assert_int_equal(admin(mk_sq(0, 16, m, pc, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_sq(5, 16, m, pc, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_sq(1, 16, m, pc, 0), NULL),
-			 NT_CS(PDK_NVME_SC_COMPLETION_QUEUE_INVALID));
-	assert_int_equal(admin(mk_sq(1, 16, m, pc, 3), NULL),
-			 NT_CS(PDK_NVME_SC_COMPLETION_QUEUE_INVALID));
-	assert_int_equal(admin(mk_sq(1, 16, m, pc, 9), NULL),
-			 NT_CS(PDK_NVME_SC_COMPLETION_QUEUE_INVALID));
-	assert_int_equal(admin(mk_sq(1, 1, m, pc, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE));
-	assert_int_equal(admin(mk_sq(1, 65, m, pc, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_SIZE));
-	assert_int_equal(admin(mk_sq(1, 16, m, 0, 2), NULL), NT_SC(PDK_NVME_SC_INVALID_FIELD));
-	assert_int_equal(admin(mk_sq(1, 16, m + 64, pc, 2), NULL),
-			 NT_SC(PDK_NVME_SC_INVALID_FIELD));
-	assert_int_equal(admin(mk_sq(1, 16, m, pc, 2), NULL), NT_OK);
-	assert_int_equal(admin(mk_sq(1, 16, m, pc, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	/* two SQs may share a CQ */
-	assert_int_equal(admin(mk_sq(3, 64, m + 8192, pc, 2), NULL), NT_OK);
+	run_cases(cases, PDK_DIM(cases));
 }
 
 static void test_delete_errors(void **state)
 {
+	const uint16_t qid = NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER);
+	const struct admin_case cases[] = {
+		{mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 1), NT_CS(PDK_NVME_SC_INVALID_QUEUE_DELETION)},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 0), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 0), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 2), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 3), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1000), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1), NT_OK},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1), qid},
+		{mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 1), NT_OK},
+	};
+
 	(void)state;
 	nt_qpair(&T, 1, 16, 1);
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 1), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_DELETION));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 0), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 2), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 3), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1000), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1), NULL), NT_OK);
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_SQ, 1), NULL),
-			 NT_CS(PDK_NVME_SC_INVALID_QUEUE_IDENTIFIER));
-	assert_int_equal(admin(mk_del(PDK_NVME_OPC_DELETE_IO_CQ, 1), NULL), NT_OK);
+	run_cases(cases, PDK_DIM(cases));
 	/* and again, from scratch */
 	nt_qpair(&T, 1, 16, 1);
 }

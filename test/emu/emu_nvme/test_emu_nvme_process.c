@@ -109,11 +109,23 @@ static void child_io(void)
 	}
 }
 
+/* What child_io() wrote and flushed is there. */
+static void check_flushed(void)
+{
+	uint8_t *buf;
+	uint64_t iova;
+
+	up(sock_a);
+	iova = nt_alloc(&T, 4096, (void **)&buf);
+	assert_int_equal(io(PDK_NVME_OPC_READ, 80, 8, iova), NT_OK);
+	for (int i = 0; i < 4096; i++)
+		assert_int_equal(buf[i], 0x5c);
+	nt_close(&T);
+}
+
 static void test_client_killed(void **state)
 {
 	pid_t pid, child;
-	uint8_t *buf;
-	uint64_t iova;
 	int status;
 
 	(void)state;
@@ -126,21 +138,11 @@ static void test_client_killed(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFSIGNALED(status));
 	/* a fresh client: the device is usable, flushed data is there */
-	up(sock_a);
-	iova = nt_alloc(&T, 4096, (void **)&buf);
-	assert_int_equal(io(PDK_NVME_OPC_READ, 80, 8, iova), NT_OK);
-	for (int i = 0; i < 4096; i++)
-		assert_int_equal(buf[i], 0x5c);
-	nt_close(&T);
+	check_flushed();
 	/* pdk-emud killed too: a new one on the same file has the data */
 	assert_int_equal(emud_stop(pid, SIGKILL), -SIGKILL);
 	pid = spawn(knobs_file(), "");
-	up(sock_a);
-	iova = nt_alloc(&T, 4096, (void **)&buf);
-	assert_int_equal(io(PDK_NVME_OPC_READ, 80, 8, iova), NT_OK);
-	for (int i = 0; i < 4096; i++)
-		assert_int_equal(buf[i], 0x5c);
-	nt_close(&T);
+	check_flushed();
 	assert_int_equal(emud_stop(pid, SIGTERM), 0);
 }
 
