@@ -401,21 +401,6 @@ struct pdk_nvme_ns_data {
 static_assert(sizeof(struct pdk_nvme_ns_data) == 4096, "Identify Namespace (5.15.2.2)");
 static_assert(offsetof(struct pdk_nvme_ns_data, lbaf) == 128, "LBAF0 at byte 128");
 
-/* Doorbell register of queue `qid` (tail for SQ, head for CQ), 3.1.21/22 */
-static inline uint32_t pdk_nvme_sq_doorbell(uint16_t qid, uint32_t dstrd)
-{
-	return PDK_NVME_REG_DBS + (2u * qid) * (4u << dstrd);
-}
-
-static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
-{
-	return PDK_NVME_REG_DBS + (2u * qid + 1) * (4u << dstrd);
-}
-
-/* 5.3 / 5.4 Create I/O queue flags */
-#define PDK_NVME_QUEUE_PHYS_CONTIG (1u << 0)
-#define PDK_NVME_CQ_IRQ_ENABLED (1u << 1)
-
 /*
  * Additions used by the emulated controller (lib/emu/nvme_*.c); the
  * driver may use them too.
@@ -483,7 +468,7 @@ static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
 #define PDK_NVME_NSID_ALL 0xffffffffu
 
 /* 6.9 / 6.15 Read and Write CDW12: FUA (bit 30); NLB (15:0) is 0's based */
-#define PDK_NVME_RW_FUA (1u << 30)
+#define PDK_NVME_IO_FUA (1u << 30)
 
 /* 5.14.1.3 Firmware slot information (512 bytes) */
 struct pdk_nvme_fw_log {
@@ -493,6 +478,21 @@ struct pdk_nvme_fw_log {
 	uint8_t rsvd64[448];
 };
 static_assert(sizeof(struct pdk_nvme_fw_log) == 512, "firmware slot log (5.14.1.3)");
+
+/* Doorbell register of queue `qid` (tail for SQ, head for CQ), 3.1.21/22 */
+static inline uint32_t pdk_nvme_sq_doorbell(uint16_t qid, uint32_t dstrd)
+{
+	return PDK_NVME_REG_DBS + (2u * qid) * (4u << dstrd);
+}
+
+static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
+{
+	return PDK_NVME_REG_DBS + (2u * qid + 1) * (4u << dstrd);
+}
+
+/* 5.3 / 5.4 Create I/O queue flags */
+#define PDK_NVME_QUEUE_PHYS_CONTIG (1u << 0)
+#define PDK_NVME_CQ_IRQ_ENABLED (1u << 1)
 
 #ifdef __cplusplus
 }

@@ -275,7 +275,7 @@ static uint16_t lba_range(const struct nvme_ns *ns, const struct pdk_nvme_cmd *c
 /* Durable now: FUA, or the volatile write cache turned off. */
 static uint16_t write_through(struct nvme_ctrl *c, const struct pdk_nvme_cmd *cmd)
 {
-	if (!(cmd->cdw12 & PDK_NVME_RW_FUA) && (c->feat.vwc & 1))
+	if (!(cmd->cdw12 & PDK_NVME_IO_FUA) && (c->feat.vwc & 1))
 		return 0;
 	return nvme_ns_sync(c) ? NVME_SC(PDK_NVME_SC_INTERNAL_ERROR) : 0;
 }
