@@ -434,6 +434,9 @@ void nvme_complete(struct nvme_ctrl *c, struct nvme_req *r, uint16_t status)
 	if (status) {
 		nvme_count(&c->st.errors);
 		nvme_error_record(c, r);
+		NVME_LOG(DEBUG, c, "SQ %u cid %u opc 0x%02x: status sct %u sc 0x%02x",
+			 r->sq->qid, r->cid, r->opc, PDK_NVME_CPL_SCT(status),
+			 PDK_NVME_CPL_SC(status));
 	}
 	r->due_ns = c->now + c->cfg.latency_ns;
 	fifo_push(c, cq, r);
