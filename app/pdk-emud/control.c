@@ -8,6 +8,7 @@
  *   inject DEV FAULT          ok | error ...   (the model's faults, e.g. cfs-at=5)
  *   fault DEV allones|remove  ok | error ...   (framework faults)
  *   stats DEV                 ok {"clients":1,...,"nvme":{"commands":...}}
+ *                             (or "virtio_net":{"tx_frames":...})
  *
  * DEV is the device's index on the command line, its socket path or its
  * name. Requests are served one client at a time on a thread of their
@@ -26,6 +27,7 @@
 
 #include <pdk_emu.h>
 #include <pdk_emu_nvme.h>
+#include <pdk_emu_virtio_net.h>
 
 #include "control.h"
 
@@ -79,11 +81,18 @@ static const char *const nvme_names[] = {
 	"bad_doorbells", "aer_events", "ctrl_resets", "shutdowns", "flushes",
 	"aborted", "inj_cfs", "inj_stuck", "inj_unknown_cid", "inj_dup_cid",
 	"inj_stale_phase", "inj_bad_sqhd", "inj_allones", "inj_remove"};
+static const char *const vnet_names[] = {
+	"tx_frames", "tx_bytes", "tx_dropped", "rx_frames", "rx_bytes", "rx_dropped",
+	"kicks", "irqs", "config_irqs", "ctrl_cmds", "bad_used", "needs_reset", "resets",
+	"link_changes"};
 static_assert(sizeof(struct pdk_emu_stats) == sizeof(emu_names) / sizeof(char *) * 8,
 	      "a pdk_emu_stats field without a name here");
 static_assert(sizeof(struct pdk_emu_nvme_stats) ==
 	      sizeof(nvme_names) / sizeof(char *) * 8,
 	      "a pdk_emu_nvme_stats field without a name here");
+static_assert(sizeof(struct pdk_emu_virtio_net_stats) ==
+	      sizeof(vnet_names) / sizeof(char *) * 8,
+	      "a pdk_emu_virtio_net_stats field without a name here");
 
 /* "name":value pairs of a structure of uint64_t counters. */
 static size_t json_fields(char *out, size_t len, const char *const *names,
@@ -98,21 +107,33 @@ static size_t json_fields(char *out, size_t len, const char *const *names,
 	return w;
 }
 
+/* ,"model":{...} after the framework's counters. */
+static size_t json_model(char *out, size_t len, const char *model,
+			 const char *const *names, unsigned n, const void *st)
+{
+	size_t w = (size_t)snprintf(out, len, ",\"%s\":{", model);
+
+	if (w < len)
+		w += json_fields(out + w, len - w, names, n, st);
+	if (w < len)
+		w += (size_t)snprintf(out + w, len - w, "}");
+	return w;
+}
+
 static void reply_stats(struct pdk_emu_dev *dev, char *out, size_t len)
 {
 	struct pdk_emu_stats st;
 	struct pdk_emu_nvme_stats nv;
+	struct pdk_emu_virtio_net_stats vn;
 	size_t n = (size_t)snprintf(out, len, "ok {");
 
 	pdk_emu_dev_stats(dev, &st);
 	n += json_fields(out + n, len - n, emu_names, PDK_DIM(emu_names), &st);
-	if (n < len && pdk_emu_nvme_stats(dev, &nv) == 0) {
-		n += (size_t)snprintf(out + n, len - n, ",\"nvme\":{");
-		if (n < len)
-			n += json_fields(out + n, len - n, nvme_names, PDK_DIM(nvme_names), &nv);
-		if (n < len)
-			n += (size_t)snprintf(out + n, len - n, "}");
-	}
+	if (n < len && pdk_emu_nvme_stats(dev, &nv) == 0)
+		n += json_model(out + n, len - n, "nvme", nvme_names, PDK_DIM(nvme_names), &nv);
+	if (n < len && pdk_emu_virtio_net_stats(dev, &vn) == 0)
+		n += json_model(out + n, len - n, "virtio_net", vnet_names,
+				PDK_DIM(vnet_names), &vn);
 	if (n < len)
 		snprintf(out + n, len - n, "}");
 }

@@ -100,19 +100,6 @@ static int knob_word(struct pdk_emu_dev *dev, const char *name,
 	return -EINVAL;
 }
 
-static int knob_num(struct pdk_emu_dev *dev, const char *name, uint64_t lo,
-		    uint64_t hi, uint64_t *out)
-{
-	int rc = pdk_emu_dev_knob_u64(dev, name, out);
-
-	if (rc == 0 && (*out < lo || *out > hi)) {
-		pdk_emu_dev_error(dev, "bad value for knob '%s': expected %llu..%llu",
-				  name, (unsigned long long)lo, (unsigned long long)hi);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
 static int knob_mac(struct vnet *vn)
 {
 	const char *v = pdk_emu_dev_knob(vn->dev, "mac");
@@ -158,9 +145,9 @@ static int knobs_wire(struct vnet *vn)
 	if (rc == 0 && vn->wire == VNET_WIRE_PAIR)
 		snprintf(vn->pair_name, sizeof(vn->pair_name), "%s", pair);
 	if (rc == 0)
-		rc = knob_num(dev, "gen-size", VNET_FRAME_MIN, VNET_FRAME_MAX, &size);
+		rc = pdk_emu_dev_knob_range(dev, "gen-size", VNET_FRAME_MIN, VNET_FRAME_MAX, &size);
 	if (rc == 0)
-		rc = knob_num(dev, "gen-pps", 0, 1000000000, &pps);
+		rc = pdk_emu_dev_knob_range(dev, "gen-pps", 0, 1000000000, &pps);
 	vn->gen_size = (uint32_t)size;
 	vn->gen_pps = pps;
 	return rc;
@@ -171,16 +158,16 @@ static int knobs_queues(struct vnet *vn)
 	static const char *const links[] = {"down", "up", NULL};
 	uint64_t pairs = 0, qsize = 0, off = 0;
 	unsigned link = 1;
-	int rc = knob_num(vn->dev, "queue-pairs", 1, VNET_EMU_PAIRS_MAX, &pairs);
+	int rc = pdk_emu_dev_knob_range(vn->dev, "queue-pairs", 1, VNET_EMU_PAIRS_MAX, &pairs);
 
 	if (rc == 0)
-		rc = knob_num(vn->dev, "queue-size", 2, PDK_VIRTQ_SIZE_MAX, &qsize);
+		rc = pdk_emu_dev_knob_range(vn->dev, "queue-size", 2, PDK_VIRTQ_SIZE_MAX, &qsize);
 	if (rc == 0 && !PDK_IS_POWER_OF_2(qsize)) {
 		pdk_emu_dev_error(vn->dev, "bad value for knob 'queue-size': a power of two");
 		rc = -EINVAL;
 	}
 	if (rc == 0)
-		rc = knob_num(vn->dev, "features-off", 0, UINT64_MAX, &off);
+		rc = pdk_emu_dev_knob_range(vn->dev, "features-off", 0, UINT64_MAX, &off);
 	if (rc == 0)
 		rc = knob_word(vn->dev, "link", links, &link);
 	vn->max_pairs = (uint16_t)pairs;
@@ -199,9 +186,9 @@ static int knobs_faults(struct vnet *vn)
 
 	vn->bad_kind = (enum vnet_bad)k;
 	if (rc == 0)
-		rc = knob_num(vn->dev, "bad-used-every", 1, UINT32_MAX, &vn->bad_every);
+		rc = pdk_emu_dev_knob_range(vn->dev, "bad-used-every", 1, UINT32_MAX, &vn->bad_every);
 	if (rc == 0)
-		rc = knob_num(vn->dev, "bad-used-max", 0, UINT64_MAX, &vn->bad_max);
+		rc = pdk_emu_dev_knob_range(vn->dev, "bad-used-max", 0, UINT64_MAX, &vn->bad_max);
 	return rc;
 }
 

@@ -18,6 +18,7 @@ rx_packets.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,9 @@ class Emud:
     def __init__(self, specs, level='notice'):
         self.dir = tempfile.mkdtemp(prefix='pdk-vnet-')
         self.ready = os.path.join(self.dir, 'ready')
-        args = [EMUD, '--ready-file', self.ready, '--log-level', level]
+        self.control = os.path.join(self.dir, 'ctl')
+        args = [EMUD, '--ready-file', self.ready, '--log-level', level,
+                '--control', self.control]
         for s in specs:
             args += ['--device', s.format(sock=self.dir)]
         self.log = open(os.path.join(self.dir, 'emud.log'), 'w+')
@@ -50,6 +53,19 @@ class Emud:
 
     def dev(self, name):
         return 'vfio-user:' + os.path.join(self.dir, name)
+
+    def stats(self, dev):
+        """The device's virtio_net counters, from pdk-emud's control socket."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.control)
+        s.sendall(('stats %s\n' % dev).encode())
+        line = b''
+        while not line.endswith(b'\n'):
+            line += s.recv(4096)
+        s.close()
+        status, body = line.decode().strip().split(' ', 1)
+        assert status == 'ok', line
+        return json.loads(body)['virtio_net']
 
     def text(self):
         self.log.flush()
@@ -124,6 +140,11 @@ class VirtioTestpmdTest(unittest.TestCase):
         self.assertEqual(got['rx_bytes'], 256 * sent['tx_packets'])
         for p in (sent, got):
             self.assertEqual(p['rx_errors'] + p['tx_errors'] + p['rx_nombuf'], 0)
+        # and the devices agree: all sent on the wire, all received, none dropped
+        a, b = self.emud.stats(0), self.emud.stats(1)
+        self.assertEqual(a['tx_frames'], sent['tx_packets'])
+        self.assertEqual(b['rx_frames'], sent['tx_packets'])
+        self.assertEqual(a['tx_dropped'] + b['rx_dropped'], 0)
 
     def test_io_forwarding_loses_nothing(self):
         self.emud = Emud(pair())
