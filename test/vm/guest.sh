@@ -96,6 +96,30 @@ else
 	check devinfo SKIP "pdk-devinfo is not built"
 fi
 
+# --- pdk-nvme-identify: the NVMe driver attaches QEMU's controller through
+# the real vfio-pci and IOMMU, and reports its serial and model
+if have pdk-nvme-identify; then
+	pdk-nvme-identify -a $NVME -m 64 >/tmp/nvmeid.txt 2>&1; cat /tmp/nvmeid.txt
+	if pdk-nvme-identify -a $NVME -m 64 -- --json >/tmp/nvmeid.json 2>/tmp/nvmeid.err &&
+	   python3 -c '
+import json
+c = json.load(open("/tmp/nvmeid.json"))["controllers"][0]
+assert c["sn"] == "PDKVM0001", c["sn"]
+assert c["mn"].startswith("QEMU NVMe Ctrl"), c["mn"]
+ns = c["namespaces"][0]
+assert ns["size_bytes"] == 64 << 20 and ns["sector_size"] == 512, ns
+print("sn=%s mn=%s fr=%s version=%s mdts=%d queues=%d dbbuf=%s ns1=%d MiB" % (c["sn"], c["mn"],
+      c["fr"], c["version"], c["mdts"], c["io_queues"], c["shadow_doorbells"],
+      ns["size_bytes"] >> 20))
+' >/tmp/nvmeid.check 2>&1; then
+		check nvme_identify PASS "$(cat /tmp/nvmeid.check)"
+	else
+		check nvme_identify FAIL "$(tail -n 4 /tmp/nvmeid.err /tmp/nvmeid.check | tr '\n' ' ')"
+	fi
+else
+	check nvme_identify SKIP "pdk-nvme-identify is not built"
+fi
+
 # Further checks (pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
 # unbind under load) run here once those programs are built.
 if [ -f /pdk/checks.sh ]; then
