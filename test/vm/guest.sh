@@ -120,6 +120,24 @@ else
 	check nvme_identify SKIP "pdk-nvme-identify is not built"
 fi
 
+# --- pdk-nvme-perf --verify: random reads and writes through the real IOMMU,
+# every stamped block read back and checked; the seed goes to vmrun.py,
+# which finds the stamps in the disk image after power-off (disk_pattern)
+if have pdk-nvme-perf; then
+	if pdk-nvme-perf -l 0-1 -a $NVME -m 128 -- -q 16 -o 4096 -w randrw -M 50 -t 3 \
+	       --verify -L >/tmp/perf.out 2>&1; then
+		cat /tmp/perf.out
+		check nvme_perf_verify PASS "$(grep -o 'seed=0x[0-9a-f]*' /tmp/perf.out | head -1)" \
+			"$(grep '^verify:' /tmp/perf.out | cut -d, -f2-3)" \
+			"$(grep '^Total' /tmp/perf.out | awk '{print $2 " IOPS"}')"
+	else
+		cat /tmp/perf.out
+		check nvme_perf_verify FAIL "exit $?: $(tail -n 3 /tmp/perf.out | tr '\n' ' ')"
+	fi
+else
+	check nvme_perf_verify SKIP "pdk-nvme-perf is not built"
+fi
+
 # Further checks (pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
 # unbind under load) run here once those programs are built.
 if [ -f /pdk/checks.sh ]; then
