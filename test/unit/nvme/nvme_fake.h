@@ -9,6 +9,8 @@
 #ifndef NVME_FAKE_H
 #define NVME_FAKE_H
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
