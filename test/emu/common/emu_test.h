@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -100,6 +102,21 @@ static inline int emu_test_main(const struct CMUnitTest *tests, size_t n,
 	return rc;
 }
 #define EMU_TEST_MAIN(tests) emu_test_main(tests, PDK_DIM(tests), __FILE__)
+
+/* A listening socket at emu_path(name) for a hand-made server; its path
+ * in `path` (at least 108 bytes). */
+static inline int emu_listen_raw(const char *name, char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", emu_path(name));
+	unlink(sa.sun_path);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 1), 0);
+	memcpy(path, sa.sun_path, sizeof(sa.sun_path));
+	return s;
+}
 
 /* Poll a 32-bit register (slow path) until (v & mask) == want. */
 static inline uint32_t emu_wait_reg(struct vuc *c, uint32_t region, uint64_t off,
