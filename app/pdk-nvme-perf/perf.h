@@ -101,6 +101,7 @@ struct worker {
 	struct ns_ctx *ctx[MAX_NS];
 	uint32_t nctx;
 	uint64_t busy_tsc, busy_ios;  /* submit + poll work, measured phase */
+	uint64_t preempted;           /* polls left out: descheduled in them */
 	uint64_t rng;
 };
 

@@ -134,8 +134,10 @@ static void report_text(const struct perf *pf, const struct totals *t)
 	for (uint32_t i = 0; i < pf->nworkers; i++) {
 		const struct worker *w = &pf->workers[i];
 
-		printf("  lcore %u: %.0f cycles per I/O over %" PRIu64 " I/Os\n", w->lcore,
-		       w->busy_ios ? (double)w->busy_tsc / (double)w->busy_ios : 0.0, w->busy_ios);
+		printf("  lcore %u: %.0f cycles per I/O over %" PRIu64 " I/Os (%" PRIu64 " polls "
+		       "left out: descheduled)\n", w->lcore,
+		       w->busy_ios ? (double)w->busy_tsc / (double)w->busy_ios : 0.0, w->busy_ios,
+		       w->preempted);
 	}
 	for (uint32_t i = 0; p->latency && i < pf->nctxs; i++)
 		latency_text(pf, pf->ctxs[i]);
@@ -244,6 +246,7 @@ static void report_json(const struct perf *pf, const struct totals *t)
 		jw_open(&w, NULL, '{');
 		jw_u64(&w, "lcore", pf->workers[i].lcore);
 		jw_u64(&w, "ios", pf->workers[i].busy_ios);
+		jw_u64(&w, "polls_descheduled", pf->workers[i].preempted);
 		jw_double(&w, "cycles_per_io", pf->workers[i].busy_ios ?
 			  (double)pf->workers[i].busy_tsc / (double)pf->workers[i].busy_ios : 0.0);
 		jw_close(&w, '}');

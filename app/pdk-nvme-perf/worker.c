@@ -312,15 +312,22 @@ static void phase_step(struct ns_ctx *x, bool time_up)
 		x->phase = PH_DONE;
 }
 
-/* Poll every queue pair of x; busy time only for polls that did work. */
+/* Poll every queue pair of x; busy time only for polls that did work,
+ * and not for a poll the thread was descheduled in (over 200 us: a poll
+ * handles at most a queue's worth, a few us): that time is not ours. */
 static void ctx_poll(struct worker *w, struct ns_ctx *x)
 {
 	for (uint32_t q = 0; q < x->nqp; q++) {
-		uint64_t t0 = pdk_rdtsc();
+		uint64_t t0 = pdk_rdtsc(), dt;
 		int n = pdk_nvme_qpair_poll(x->qp[q], 0);
 
 		if (n > 0 && x->measuring) {
-			w->busy_tsc += pdk_rdtsc() - t0;
+			dt = pdk_rdtsc() - t0;
+			if (dt > g_perf.tsc_hz / 5000) {
+				w->preempted++;
+				continue;
+			}
+			w->busy_tsc += dt;
 			w->busy_ios += (uint64_t)n;
 		} else if (n == -ENXIO) {
 			x->dead = true; /* the controller is gone; nothing left on it */
@@ -339,7 +346,7 @@ static void start_measuring(struct worker *w)
 			memset(x->histo, 0, sizeof(*x->histo));
 		x->measuring = true;
 	}
-	w->busy_tsc = w->busy_ios = 0;
+	w->busy_tsc = w->busy_ios = w->preempted = 0;
 	atomic_fetch_add(&g_perf.measuring_started, 1);
 }
 

@@ -89,7 +89,7 @@ struct nvme_tracker {
 	pdk_nvme_cb cb;
 	void *arg;
 	struct nvme_request *req; /* when part of a split request */
-	uint64_t deadline;        /* tsc; UINT64_MAX: none */
+	uint64_t deadline;        /* tsc; UINT64_MAX: none; 0: not started */
 	uint64_t *prp_list;
 	pdk_iova_t prp_iova;
 	uint16_t gen;

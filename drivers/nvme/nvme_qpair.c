@@ -262,10 +262,9 @@ void nvme_qpair_submit(struct pdk_nvme_qpair *qp, struct nvme_tracker *tr, bool 
 	tr->cmd.cid = tracker_next_cid(qp, tr);
 	tr->active = 1;
 	tr->flags &= (uint8_t)~(NVME_TR_ABORT_SENT | NVME_TR_TIMED_OUT);
-	if ((tr->flags & NVME_TR_NO_TIMEOUT) || qp->timeout_tsc == 0)
-		tr->deadline = UINT64_MAX;
-	else
-		tr->deadline = pdk_rdtsc() + qp->timeout_tsc;
+	/* 0: the next timeout scan (every 10 ms) starts the clock, so the
+	 * fast path reads no time */
+	tr->deadline = (tr->flags & NVME_TR_NO_TIMEOUT) || qp->timeout_tsc == 0 ? UINT64_MAX : 0;
 	if (pdk_unlikely(qp->state != NVME_QP_CONNECTED))
 		return; /* held until the queues are re-created */
 	memcpy(&qp->sq[qp->sq_tail], &tr->cmd, sizeof(tr->cmd));
@@ -488,6 +487,10 @@ void nvme_qpair_check_timeouts(struct pdk_nvme_qpair *qp, uint64_t now)
 
 		if (!tr->active || tr->deadline > now)
 			continue;
+		if (tr->deadline == 0) { /* submitted since the last scan */
+			tr->deadline = now + qp->timeout_tsc;
+			continue;
+		}
 		nvme_timeout(qp, tr, now);
 		/* a reset or failure started: the slow path takes over */
 		if (nvme_ctrlr_gen(qp->ctrlr) != gen || qp->state != NVME_QP_CONNECTED)

@@ -359,6 +359,8 @@ static void timeout_device_gone(void **state)
 		assert_int_equal(read_n(i, 0, 1), 0);
 	fake_set_reg32(&F, PDK_NVME_REG_CSTS, UINT32_MAX);
 	test_log_capture(PDK_LOG_ERR);
+	assert_int_equal(pdk_nvme_qpair_poll(&QP, 0), 0); /* starts the clocks */
+	assert_false(pdk_nvme_ctrlr_is_failed(&F.c));
 	assert_int_equal(pdk_nvme_qpair_poll(&QP, 0), 0); /* finds the timeout, and CSTS */
 	assert_true(pdk_nvme_ctrlr_is_failed(&F.c));
 	assert_log_contains("all-ones");
