@@ -277,7 +277,8 @@ void nvme_ctrlr_destroy(struct pdk_nvme_ctrlr *c)
 	nvme_qpair_fail_all(c->adminq, NVME_ST_HOST_ABORTED);
 	pthread_mutex_unlock(&c->lock);
 	if (c->own_vdev) {
-		pdk_vfio_dev_set_bus_master(c->vdev, false);
+		if (NVME_GEN_STATE(nvme_ctrlr_gen(c)) != NVME_CTRLR_FAILED)
+			pdk_vfio_dev_set_bus_master(c->vdev, false); /* a gone one: no use */
 		pdk_vfio_dev_close(c->vdev);
 	}
 	PDK_LOG(INFO, NVME_LOG, "%s: detached", c->name);
