@@ -16,6 +16,7 @@
 #include <pdk_eal.h>
 #include <pdk_nvme.h>
 
+#include "app_eal.h"
 #include "app_json.h"
 
 #define PROG "pdk-nvme-identify"
@@ -267,15 +268,9 @@ int main(int argc, char **argv)
 	bool json = false;
 	int n, rc;
 
-	n = pdk_eal_init(argc, argv);
-	if (n == -ECANCELED) {
-		printf("%s", pdk_eal_usage());
-		return 0;
-	}
-	if (n < 0) {
-		fprintf(stderr, "%s: %s\n", PROG, pdk_eal_last_error());
-		return 1;
-	}
+	n = app_eal_start(PROG, argc, argv, &rc);
+	if (n < 0)
+		return rc;
 	rc = parse_args(argc - n, argv + n, &json);
 	if (rc == 0)
 		rc = report(json);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "app_eal.h"
 #include "perf.h"
 
 struct perf g_perf;
@@ -321,15 +322,9 @@ int main(int argc, char **argv)
 	struct perf *pf = &g_perf;
 	int n, rc;
 
-	n = pdk_eal_init(argc, argv);
-	if (n == -ECANCELED) {
-		printf("%s", pdk_eal_usage());
-		return 0;
-	}
-	if (n < 0) {
-		fprintf(stderr, "%s: %s\n", PROG, pdk_eal_last_error());
-		return 1;
-	}
+	n = app_eal_start(PROG, argc, argv, &rc);
+	if (n < 0)
+		return rc;
 	rc = params_parse(&pf->p, argc - n, argv + n);
 	if (rc == 0 && !pf->p.seed_given && getrandom(&pf->p.seed, sizeof(pf->p.seed), 0) < 0)
 		pf->p.seed = pdk_rdtsc();

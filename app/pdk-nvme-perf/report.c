@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,6 +152,18 @@ static void report_text(const struct perf *pf, const struct totals *t)
 
 /* -------------------------------------------------------------- JSON -- */
 
+#define STAT_FIELD(f) {#f, offsetof(struct pdk_nvme_stats, f)}
+static const struct {
+	const char *name;
+	size_t off;
+} stat_fields[] = {
+	STAT_FIELD(submitted),       STAT_FIELD(completed),       STAT_FIELD(errors),
+	STAT_FIELD(dropped_unknown), STAT_FIELD(dropped_stale),   STAT_FIELD(sq_head_invalid),
+	STAT_FIELD(phase_skipped),   STAT_FIELD(timeouts),        STAT_FIELD(aborts),
+	STAT_FIELD(retries),         STAT_FIELD(host_aborted),    STAT_FIELD(resets),
+	STAT_FIELD(doorbells),       STAT_FIELD(doorbells_skipped), STAT_FIELD(slow_bar_accesses),
+};
+
 static void stats_json(struct jw *w, const struct perf *pf, const struct io_stats *s)
 {
 	double sec = measured_s(pf);
@@ -197,19 +210,10 @@ static void driver_json(struct jw *w, const struct perf *pf)
 			continue;
 		jw_open(w, NULL, '{');
 		jw_str(w, "device", pdk_nvme_ctrlr_name(c[i]));
-		jw_u64(w, "submitted", s.submitted);
-		jw_u64(w, "completed", s.completed);
-		jw_u64(w, "errors", s.errors);
-		jw_u64(w, "dropped_unknown", s.dropped_unknown);
-		jw_u64(w, "dropped_stale", s.dropped_stale);
-		jw_u64(w, "sq_head_invalid", s.sq_head_invalid);
-		jw_u64(w, "timeouts", s.timeouts);
-		jw_u64(w, "aborts", s.aborts);
-		jw_u64(w, "resets", s.resets);
-		jw_u64(w, "retries", s.retries);
-		jw_u64(w, "doorbells", s.doorbells);
-		jw_u64(w, "doorbells_skipped", s.doorbells_skipped);
-		jw_u64(w, "slow_bar_accesses", s.slow_bar_accesses);
+		for (size_t k = 0; k < PDK_DIM(stat_fields); k++)
+			jw_u64(w, stat_fields[k].name,
+			       *(const uint64_t *)(const void *)((const char *)&s +
+								 stat_fields[k].off));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');

@@ -152,6 +152,33 @@ static inline bool pattern_ok(const uint8_t *buf, uint64_t lba, uint32_t bytes,
 	return true;
 }
 
+/* Two buffers of DMA memory per test, and the device torn down after it. */
+#ifndef NVME_TEST_BUF
+#define NVME_TEST_BUF (256u * 1024)
+#endif
+static uint8_t *buf, *back;
+
+static inline int nvme_setup(void **state)
+{
+	(void)state;
+	req_reset();
+	buf = pdk_zmalloc("t", NVME_TEST_BUF + 8192, 4096);
+	back = pdk_zmalloc("t", NVME_TEST_BUF + 8192, 4096);
+	return buf && back ? 0 : -1;
+}
+
+static inline int nvme_teardown(void **state)
+{
+	(void)state;
+	if (ctrlr != NULL)
+		nvme_down();
+	pdk_free(buf);
+	pdk_free(back);
+	return 0;
+}
+
+#define NVME_TEST(f) cmocka_unit_test_setup_teardown(f, nvme_setup, nvme_teardown)
+
 static inline int nvme_test_main(const struct CMUnitTest *tests, size_t n, const char *name)
 {
 	int rc;

@@ -6,29 +6,8 @@
  * Write Zeroes and Flush, log pages, queue exhaustion, shadow doorbells on
  * and off, and a reset with I/O outstanding.
  */
+#define NVME_TEST_BUF (4u << 20)
 #include "nvme_emu_test.h"
-
-static uint8_t *buf, *back;
-#define BUF_SIZE (4u << 20)
-
-static int setup(void **state)
-{
-	(void)state;
-	req_reset();
-	buf = pdk_zmalloc("t", BUF_SIZE + 8192, 4096);
-	back = pdk_zmalloc("t", BUF_SIZE + 8192, 4096);
-	return buf && back ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (ctrlr != NULL)
-		nvme_down();
-	pdk_free(buf);
-	pdk_free(back);
-	return 0;
-}
 
 static void init_identify(void **state)
 {
@@ -229,14 +208,14 @@ static void reset_with_io(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(init_identify, setup, teardown),
-		cmocka_unit_test_setup_teardown(sizes_512, setup, teardown),
-		cmocka_unit_test_setup_teardown(sizes_4096, setup, teardown),
-		cmocka_unit_test_setup_teardown(sizes_small_mdts, setup, teardown),
-		cmocka_unit_test_setup_teardown(sizes_no_shadow, setup, teardown),
-		cmocka_unit_test_setup_teardown(several_qpairs, setup, teardown),
-		cmocka_unit_test_setup_teardown(zeroes_flush_logs, setup, teardown),
-		cmocka_unit_test_setup_teardown(reset_with_io, setup, teardown),
+		NVME_TEST(init_identify),
+		NVME_TEST(sizes_512),
+		NVME_TEST(sizes_4096),
+		NVME_TEST(sizes_small_mdts),
+		NVME_TEST(sizes_no_shadow),
+		NVME_TEST(several_qpairs),
+		NVME_TEST(zeroes_flush_logs),
+		NVME_TEST(reset_with_io),
 	};
 
 	return NVME_TEST_MAIN(tests);

@@ -19,27 +19,6 @@
 
 #include "nvme_internal.h"
 
-static uint8_t *buf, *back;
-
-static int setup(void **state)
-{
-	(void)state;
-	req_reset();
-	buf = pdk_zmalloc("t", 64 * 4096, 4096);
-	back = pdk_zmalloc("t", 64 * 4096, 4096);
-	return buf && back ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (ctrlr != NULL)
-		nvme_down();
-	pdk_free(buf);
-	pdk_free(back);
-	return 0;
-}
-
 static struct pdk_nvme_ctrlr_opts fast_opts(void)
 {
 	struct pdk_nvme_ctrlr_opts o;
@@ -121,32 +100,35 @@ static void cfs_during_writes(void **state)
 
 /* ---------------------------------------------------- stuck commands -- */
 
+/* A Get Log Page that the controller never completes: resolved with
+ * `want` within 5 s. */
+static void stuck_log_page(const char *how, int want)
+{
+	struct pdk_nvme_smart_log smart;
+	int64_t t0;
+	int rc;
+
+	assert_int_equal(pdk_emu_dev_inject(dev, "stuck-admin-opc=2"), 0);
+	t0 = emu_test_ms();
+	rc = pdk_nvme_ctrlr_smart_log(ctrlr, &smart);
+	print_message("stuck Get Log Page, %s: %d after %" PRId64 " ms\n", how, rc,
+		      emu_test_ms() - t0);
+	assert_int_equal(rc, want);
+	assert_true(emu_test_ms() - t0 < 5000);
+}
+
 static void stuck_admin(void **state)
 {
 	struct pdk_nvme_smart_log smart;
 	struct pdk_nvme_qpair *qp;
-	int64_t t0;
-	int rc;
 
 	(void)state;
 	nvme_up("ns-size=16m", NULL); /* default timeouts: 2 s admin, 1 s abort */
 	/* the Abort releases it: the command ends with "aborted by request" */
-	assert_int_equal(pdk_emu_dev_inject(dev, "stuck-admin-opc=2"), 0);
-	t0 = emu_test_ms();
-	rc = pdk_nvme_ctrlr_smart_log(ctrlr, &smart);
-	print_message("stuck Get Log Page, Abort works: %d after %" PRId64 " ms\n", rc,
-		      emu_test_ms() - t0);
-	assert_int_equal(rc, -EIO);
-	assert_true(emu_test_ms() - t0 < 5000);
+	stuck_log_page("Abort works", -EIO);
 	/* the Abort does not: the controller is reset */
 	assert_int_equal(pdk_emu_dev_inject(dev, "stuck-abort=0"), 0);
-	assert_int_equal(pdk_emu_dev_inject(dev, "stuck-admin-opc=2"), 0);
-	t0 = emu_test_ms();
-	rc = pdk_nvme_ctrlr_smart_log(ctrlr, &smart);
-	print_message("stuck Get Log Page, Abort ignored: %d after %" PRId64 " ms\n", rc,
-		      emu_test_ms() - t0);
-	assert_int_equal(rc, -ETIMEDOUT);
-	assert_true(emu_test_ms() - t0 < 5000);
+	stuck_log_page("Abort ignored", -ETIMEDOUT);
 	/* and the controller works */
 	assert_int_equal(pdk_nvme_ctrlr_smart_log(ctrlr, &smart), 0);
 	qp = pdk_nvme_qpair_alloc(ctrlr, 8);
@@ -325,13 +307,13 @@ static void dma_unmapped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(cfs_during_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(stuck_admin, setup, teardown),
-		cmocka_unit_test_setup_teardown(stuck_io, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed_completions, setup, teardown),
-		cmocka_unit_test_setup_teardown(allones_during_io, setup, teardown),
-		cmocka_unit_test_setup_teardown(removal_during_io, setup, teardown),
-		cmocka_unit_test_setup_teardown(dma_unmapped, setup, teardown),
+		NVME_TEST(cfs_during_writes),
+		NVME_TEST(stuck_admin),
+		NVME_TEST(stuck_io),
+		NVME_TEST(malformed_completions),
+		NVME_TEST(allones_during_io),
+		NVME_TEST(removal_during_io),
+		NVME_TEST(dma_unmapped),
 	};
 
 	return NVME_TEST_MAIN(tests);
