@@ -205,6 +205,39 @@ static void ctrlr_free(struct pdk_nvme_ctrlr *c)
 	free(c);
 }
 
+/* Disable, then start as after a reset; no recovery while attaching: a
+ * command that times out just fails. */
+static int ctrlr_bring_up(struct pdk_nvme_ctrlr *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	c->in_reset = true;
+	rc = nvme_ctrlr_disable(c);
+	if (rc == 0)
+		rc = nvme_ctrlr_start(c);
+	c->in_reset = false;
+	pthread_mutex_unlock(&c->lock);
+	if (rc == 0) {
+		c->qid_used = calloc((size_t)c->io_queues + 1, 1);
+		rc = c->qid_used ? 0 : -ENOMEM;
+	}
+	if (rc < 0 && rc != -ENODEV)
+		nvme_ctrlr_disable(c); /* no DMA into what is freed next */
+	return rc;
+}
+
+static void list_append(struct pdk_nvme_ctrlr *c)
+{
+	struct pdk_nvme_ctrlr **p;
+
+	pthread_mutex_lock(&list_lock); /* at the end: iteration in attach order */
+	for (p = &ctrlr_list; *p != NULL; p = &(*p)->next)
+		;
+	*p = c;
+	pthread_mutex_unlock(&list_lock);
+}
+
 struct pdk_nvme_ctrlr *nvme_ctrlr_create(struct pdk_vfio_dev *vdev, const char *name,
 					 const struct pdk_nvme_ctrlr_opts *opts)
 {
@@ -218,30 +251,14 @@ struct pdk_nvme_ctrlr *nvme_ctrlr_create(struct pdk_vfio_dev *vdev, const char *
 	c->vdev = vdev;
 	opts_fix(&c->opts, opts);
 	rc = ctrlr_prepare(c);
-	if (rc == 0) {
-		pthread_mutex_lock(&c->lock);
-		c->in_reset = true; /* no recovery while attaching: just fail */
-		rc = nvme_ctrlr_disable(c);
-		if (rc == 0)
-			rc = nvme_ctrlr_start(c);
-		c->in_reset = false;
-		pthread_mutex_unlock(&c->lock);
-	}
-	if (rc == 0) {
-		c->qid_used = calloc((size_t)c->io_queues + 1, 1);
-		rc = c->qid_used ? 0 : -ENOMEM;
-	}
+	if (rc == 0)
+		rc = ctrlr_bring_up(c);
 	if (rc < 0) {
-		if (c->adminq != NULL && rc != -ENODEV)
-			nvme_ctrlr_disable(c);
 		ctrlr_free(c);
 		errno = -rc;
 		return NULL;
 	}
-	pthread_mutex_lock(&list_lock);
-	c->next = ctrlr_list;
-	ctrlr_list = c;
-	pthread_mutex_unlock(&list_lock);
+	list_append(c);
 	nvme_events_ref(true);
 	PDK_LOG(INFO, NVME_LOG, "%s: attached: %u namespace(s), %u I/O queues, max transfer %u "
 		"bytes%s", c->name, c->num_ns, c->io_queues, c->lim.max_xfer,
