@@ -55,6 +55,14 @@ static int ns_setup(struct perf *pf, struct ns_entry *e)
 			pdk_nvme_ctrlr_name(e->ctrlr), pdk_nvme_ns_id(e->ns), e->sector);
 		return -EINVAL;
 	}
+	if ((p->io_size / e->sector + pdk_nvme_ns_max_io_sectors(e->ns) - 1) /
+	    pdk_nvme_ns_max_io_sectors(e->ns) > 256) {
+		fprintf(stderr, "%s: -o %u takes more than 256 commands of %u bytes (the transfer "
+			"limit of %s): use -o %u or less\n", PROG, p->io_size,
+			pdk_nvme_ns_max_io_sectors(e->ns) * e->sector, pdk_nvme_ctrlr_name(e->ctrlr),
+			256 * pdk_nvme_ns_max_io_sectors(e->ns) * e->sector);
+		return -EINVAL;
+	}
 	if (e->span_lbas < p->io_size / e->sector) {
 		fprintf(stderr, "%s: %s namespace %u: --span/size of %llu bytes is smaller than one "
 			"I/O (-o %u)\n", PROG, pdk_nvme_ctrlr_name(e->ctrlr), pdk_nvme_ns_id(e->ns),
