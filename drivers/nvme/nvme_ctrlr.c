@@ -582,6 +582,23 @@ static uint64_t slow_accesses(struct pdk_vfio_dev *vdev)
 	return n;
 }
 
+/* The admin queue's trouble (drops, timeouts, aborts) and doorbells count;
+ * its commands are the driver's own and not I/O requests. */
+static void admin_stats_add(struct pdk_nvme_stats *st, const struct nvme_stats *a)
+{
+	struct pdk_nvme_stats x = {0};
+
+	nvme_stats_sum(&x, a);
+	st->dropped_unknown += x.dropped_unknown;
+	st->dropped_stale += x.dropped_stale;
+	st->sq_head_invalid += x.sq_head_invalid;
+	st->phase_skipped += x.phase_skipped;
+	st->timeouts += x.timeouts;
+	st->aborts += x.aborts;
+	st->doorbells += x.doorbells;
+	st->doorbells_skipped += x.doorbells_skipped;
+}
+
 int pdk_nvme_ctrlr_stats(const struct pdk_nvme_ctrlr *cc, struct pdk_nvme_stats *st)
 {
 	struct pdk_nvme_ctrlr *c = (struct pdk_nvme_ctrlr *)(uintptr_t)cc;
@@ -590,7 +607,7 @@ int pdk_nvme_ctrlr_stats(const struct pdk_nvme_ctrlr *cc, struct pdk_nvme_stats 
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	*st = c->retired;
-	nvme_stats_sum(st, &c->adminq->stats);
+	admin_stats_add(st, &c->adminq->stats);
 	for (struct pdk_nvme_qpair *qp = c->qpairs; qp != NULL; qp = qp->next)
 		nvme_stats_sum(st, &qp->stats);
 	pthread_mutex_unlock(&c->lock);

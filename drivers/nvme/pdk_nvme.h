@@ -215,8 +215,10 @@ struct pdk_nvme_stats {
 				       read/write path (controller stats) */
 };
 
-/* Sum over the admin queue and every queue pair of the controller (read
- * while they run: each counter is exact, the set is not a snapshot). */
+/* Sum over every queue pair of the controller, freed ones included, and
+ * the admin queue's drops, timeouts, aborts and doorbells (submitted,
+ * completed, errors, retries and host_aborted count I/O only). Read while
+ * they run: each counter is exact, the set is not a snapshot. */
 PDK_API int pdk_nvme_ctrlr_stats(const struct pdk_nvme_ctrlr *ctrlr,
 				 struct pdk_nvme_stats *stats);
 PDK_API int pdk_nvme_qpair_stats(const struct pdk_nvme_qpair *qp,
