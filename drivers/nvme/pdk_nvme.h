@@ -264,7 +264,8 @@ PDK_API void pdk_nvme_qpair_free(struct pdk_nvme_qpair *qp);
  * Process up to `max` completions (0: as many as there are), calling each
  * finished request's callback; check timeouts; after a controller reset,
  * re-create the queues and resubmit. Returns the number of requests
- * completed, or -ENXIO when the controller is gone and nothing was left.
+ * completed, -ENXIO when the controller is gone and nothing was left, or
+ * -EBUSY when called from one of this queue pair's callbacks.
  */
 PDK_API int pdk_nvme_qpair_poll(struct pdk_nvme_qpair *qp, uint32_t max);
 
@@ -286,7 +287,8 @@ PDK_API uint32_t pdk_nvme_qpair_depth(const struct pdk_nvme_qpair *qp);
  *
  * 0: accepted. -EAGAIN: the queue pair is full (poll and retry) -- nothing
  * was submitted. -EINVAL: bad buffer (not DMA memory, misaligned), count 0,
- * or the range is beyond the namespace. -ENOTSUP: the controller lacks the
+ * the range is beyond the namespace, or the request would be more commands
+ * than the queue pair holds (or 256). -ENOTSUP: the controller lacks the
  * command. -ENXIO: the controller is gone. -EIO: the queue pair failed.
  */
 PDK_API int pdk_nvme_ns_read(struct pdk_nvme_ns *ns, struct pdk_nvme_qpair *qp,
