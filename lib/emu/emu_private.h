@@ -239,4 +239,7 @@ bool emu_alive(const struct pdk_emu_dev *dev);
 /* testdev.c */
 extern const struct pdk_emu_model emu_model_testdev;
 
+/* nvme_ctrl.c */
+extern const struct pdk_emu_model emu_model_nvme;
+
 #endif /* EMU_PRIVATE_H */

@@ -210,4 +210,41 @@ static inline int emud_stop(pid_t pid, int sig)
 	return -1;
 }
 
+/*
+ * One request on pdk-emud's control socket (--control PATH): the reply
+ * line (without its newline) in `reply`. 0 when it starts with "ok".
+ */
+static inline int emud_ctl(const char *path, const char *req, char *reply,
+			   size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t have = 0;
+	ssize_t r;
+
+	reply[0] = '\0';
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req) || write(fd, "\n", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (have + 1 < len && (r = read(fd, reply + have, len - 1 - have)) > 0) {
+		have += (size_t)r;
+		if (memchr(reply, '\n', have))
+			break;
+	}
+	close(fd);
+	reply[have] = '\0';
+	if (have && reply[have - 1] == '\n')
+		reply[have - 1] = '\0';
+	return strncmp(reply, "ok", 2) ? -EINVAL : 0;
+}
+
 #endif /* EMU_TEST_H */
