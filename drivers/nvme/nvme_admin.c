@@ -223,7 +223,7 @@ static void aer_log_done(void *arg, const struct pdk_nvme_cpl *cpl)
 static void aer_read_log(struct pdk_nvme_ctrlr *c, uint32_t cdw0)
 {
 	uint32_t ndw = 512 / 4;
-	struct pdk_nvme_cmd cmd = {.opc = PDK_NVME_OPC_GET_LOG_PAGE, .nsid = 0xffffffffu,
+	struct pdk_nvme_cmd cmd = {.opc = PDK_NVME_OPC_GET_LOG_PAGE, .nsid = PDK_NVME_NSID_ALL,
 				   .cdw10 = PDK_NVME_LOG_CDW10(PDK_NVME_AER_LOG_PAGE(cdw0), ndw),
 				   .cdw11 = PDK_NVME_LOG_CDW11(ndw)};
 
@@ -288,7 +288,7 @@ int pdk_nvme_ctrlr_get_log_page(struct pdk_nvme_ctrlr *c, uint8_t lid, uint32_t 
 
 int pdk_nvme_ctrlr_smart_log(struct pdk_nvme_ctrlr *c, struct pdk_nvme_smart_log *log)
 {
-	return pdk_nvme_ctrlr_get_log_page(c, PDK_NVME_LOG_SMART, 0xffffffffu, log,
+	return pdk_nvme_ctrlr_get_log_page(c, PDK_NVME_LOG_SMART, PDK_NVME_NSID_ALL, log,
 					   sizeof(*log), NULL);
 }
 
@@ -297,7 +297,7 @@ int pdk_nvme_ctrlr_error_log(struct pdk_nvme_ctrlr *c, struct pdk_nvme_error_log
 {
 	if (n == 0 || n > 4096 / sizeof(*log))
 		return -EINVAL;
-	return pdk_nvme_ctrlr_get_log_page(c, PDK_NVME_LOG_ERROR, 0xffffffffu, log,
+	return pdk_nvme_ctrlr_get_log_page(c, PDK_NVME_LOG_ERROR, PDK_NVME_NSID_ALL, log,
 					   n * (uint32_t)sizeof(*log), NULL);
 }
 

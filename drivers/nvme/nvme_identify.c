@@ -123,7 +123,7 @@ uint32_t nvme_ns_list_parse(const uint32_t *list, uint32_t n, uint32_t nn, uint3
 		if (id == 0)
 			break;
 		/* ascending and within NN, as 5.15.2.4 says; skip the rest */
-		if (id <= prev || id > nn || id == 0xffffffffu)
+		if (id <= prev || id > nn || id == PDK_NVME_NSID_ALL)
 			continue;
 		out[k++] = id;
 		prev = id;

@@ -160,7 +160,7 @@ PDK_API bool pdk_nvme_ctrlr_is_failed(const struct pdk_nvme_ctrlr *ctrlr);
 /*
  * Get Log Page (synchronous, under the admin queue's lock): `len` bytes
  * (a multiple of 4, at most 4096) of log `lid` for namespace `nsid`
- * (0xffffffff: the controller) into `buf` (any memory). 0, -EINVAL, -EIO
+ * (PDK_NVME_NSID_ALL: the controller) into `buf` (any memory). 0, -EINVAL, -EIO
  * (error status; the status word in *status when not NULL), -ETIMEDOUT,
  * -ENXIO.
  */

@@ -533,8 +533,8 @@ static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
 #define PDK_NVME_NS_LIST_MAX 1024
 
 /* 6.16 Write Zeroes / 6.9 Read / 6.15 Write: starting LBA in CDW10-11,
- * 0's based block count in CDW12 (15:0), FUA in CDW12 bit 30 */
-#define PDK_NVME_IO_FUA (1u << 30)
+ * 0's based block count in CDW12 (15:0, so at most 65536 blocks); FUA is
+ * PDK_NVME_IO_FUA above */
 #define PDK_NVME_IO_NLB_MAX 65536u
 
 #ifdef __cplusplus
