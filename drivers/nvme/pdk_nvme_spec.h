@@ -145,6 +145,20 @@ enum pdk_nvme_cmd_specific_sc {
 	PDK_NVME_SC_FEATURE_NOT_SAVEABLE = 0x0d,
 };
 
+/* 4.6.1.2.4 Path related status (SCT 3). The driver also uses these for
+ * commands it ends itself: the host aborted it (timeout, reset budget spent,
+ * queue freed) or the path to the controller is gone. */
+enum pdk_nvme_path_sc {
+	PDK_NVME_SC_INTERNAL_PATH_ERROR = 0x00,
+	PDK_NVME_SC_CTRLR_PATHING_ERROR = 0x60,
+	PDK_NVME_SC_HOST_PATHING_ERROR = 0x70,
+	PDK_NVME_SC_ABORTED_BY_HOST = 0x71,
+};
+
+/* Status word bits (with the phase tag in bit 0), 4.6.1 */
+#define PDK_NVME_STATUS_MORE (1u << 14)
+#define PDK_NVME_STATUS_DNR (1u << 15)
+
 /* 5 Admin command opcodes */
 enum pdk_nvme_admin_opc {
 	PDK_NVME_OPC_DELETE_IO_SQ = 0x00,
@@ -493,6 +507,35 @@ static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
 /* 5.3 / 5.4 Create I/O queue flags */
 #define PDK_NVME_QUEUE_PHYS_CONTIG (1u << 0)
 #define PDK_NVME_CQ_IRQ_ENABLED (1u << 1)
+
+/* 5.1 Abort: CDW10 holds the command id and its submission queue */
+#define PDK_NVME_ABORT_CDW10(sqid, cid) (((uint32_t)(cid) << 16) | (uint16_t)(sqid))
+
+/* 5.2 Asynchronous event completion, dword 0 */
+#define PDK_NVME_AER_TYPE(dw0) ((dw0) & 0x7u)
+#define PDK_NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
+#define PDK_NVME_AER_LOG_PAGE(dw0) (((dw0) >> 16) & 0xffu)
+
+/* 5.14 Get Log Page: CDW10 LID (7:0), RAE (15), NUMDL (31:16); CDW11 NUMDU */
+#define PDK_NVME_LOG_CDW10(lid, ndw) \
+	((uint32_t)(lid) | ((((uint32_t)(ndw) - 1) & 0xffffu) << 16))
+#define PDK_NVME_LOG_CDW11(ndw) ((((uint32_t)(ndw) - 1) >> 16) & 0xffffu)
+
+/* 5.21.1.7 Number of Queues: 0's based counts, requested in CDW11 and
+ * granted in completion dword 0 (NSQA 15:0, NCQA 31:16) */
+#define PDK_NVME_NUM_QUEUES(nsq, ncq) ((((uint32_t)(ncq) - 1) << 16) | ((uint32_t)(nsq) - 1))
+
+/* 5.15.2.2 FLBAS: format index (3:0), metadata at the end of the LBA (4) */
+#define PDK_NVME_FLBAS_INDEX(f) ((f) & 0xfu)
+#define PDK_NVME_FLBAS_EXTENDED (1u << 4)
+
+/* 5.15.2.4 Active namespace list: up to 1024 ids, ascending, 0 ends it */
+#define PDK_NVME_NS_LIST_MAX 1024
+
+/* 6.16 Write Zeroes / 6.9 Read / 6.15 Write: starting LBA in CDW10-11,
+ * 0's based block count in CDW12 (15:0, so at most 65536 blocks); FUA is
+ * PDK_NVME_IO_FUA above */
+#define PDK_NVME_IO_NLB_MAX 65536u
 
 #ifdef __cplusplus
 }

@@ -145,6 +145,48 @@ else
 	check testpmd_virtio SKIP "pdk-testpmd is not built or no virtio-net devices"
 fi
 
+# --- pdk-nvme-identify: the NVMe driver attaches QEMU's controller through
+# the real vfio-pci and IOMMU, and reports its serial and model
+if have pdk-nvme-identify; then
+	pdk-nvme-identify -a $NVME -m 64 >/tmp/nvmeid.txt 2>&1; cat /tmp/nvmeid.txt
+	if pdk-nvme-identify -a $NVME -m 64 -- --json >/tmp/nvmeid.json 2>/tmp/nvmeid.err &&
+	   python3 -c '
+import json
+c = json.load(open("/tmp/nvmeid.json"))["controllers"][0]
+assert c["sn"] == "PDKVM0001", c["sn"]
+assert c["mn"].startswith("QEMU NVMe Ctrl"), c["mn"]
+ns = c["namespaces"][0]
+assert ns["size_bytes"] == 64 << 20 and ns["sector_size"] == 512, ns
+print("sn=%s mn=%s fr=%s version=%s mdts=%d queues=%d dbbuf=%s ns1=%d MiB" % (c["sn"], c["mn"],
+      c["fr"], c["version"], c["mdts"], c["io_queues"], c["shadow_doorbells"],
+      ns["size_bytes"] >> 20))
+' >/tmp/nvmeid.check 2>&1; then
+		check nvme_identify PASS "$(cat /tmp/nvmeid.check)"
+	else
+		check nvme_identify FAIL "$(tail -n 4 /tmp/nvmeid.err /tmp/nvmeid.check | tr '\n' ' ')"
+	fi
+else
+	check nvme_identify SKIP "pdk-nvme-identify is not built"
+fi
+
+# --- pdk-nvme-perf --verify: random reads and writes through the real IOMMU,
+# every stamped block read back and checked; the seed goes to vmrun.py,
+# which finds the stamps in the disk image after power-off (disk_pattern)
+if have pdk-nvme-perf; then
+	if pdk-nvme-perf -l 0-1 -a $NVME -m 128 -- -q 16 -o 4096 -w randrw -M 50 -t 3 \
+	       --verify -L >/tmp/perf.out 2>&1; then
+		cat /tmp/perf.out
+		check nvme_perf_verify PASS "$(grep -o 'seed=0x[0-9a-f]*' /tmp/perf.out | head -1)" \
+			"$(grep '^verify:' /tmp/perf.out | cut -d, -f2-3)" \
+			"$(grep '^Total' /tmp/perf.out | awk '{print $2 " IOPS"}')"
+	else
+		cat /tmp/perf.out
+		check nvme_perf_verify FAIL "exit $?: $(tail -n 3 /tmp/perf.out | tr '\n' ' ')"
+	fi
+else
+	check nvme_perf_verify SKIP "pdk-nvme-perf is not built"
+fi
+
 # Further checks (pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
 # unbind under load) run here once those programs are built.
 if [ -f /pdk/checks.sh ]; then
