@@ -157,7 +157,10 @@ static int h_region_info(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	if (rc < 0)
 		return rc;
 	reply_set(r, r->small, (size_t)rc);
-	if (reg.info.flags & VFIO_REGION_INFO_FLAG_MMAP)
+	/* the fd goes with the complete reply only: a client that asked with
+	 * too small an argsz may not expect one (libvfio-user's does not) */
+	memcpy(&reg.info.argsz, r->small, sizeof(reg.info.argsz));
+	if ((reg.info.flags & VFIO_REGION_INFO_FLAG_MMAP) && reg.info.argsz <= req.argsz)
 		r->fd = dev->memfd;
 	return 0;
 }

@@ -192,7 +192,8 @@ struct pdk_vfio_user_region {
 /*
  * Encode a region info reply for a request that allowed `max_argsz`
  * bytes: the full reply with its capabilities when they fit, else the
- * fixed part with argsz telling the size needed (as the kernel does).
+ * fixed part with argsz telling the size needed, FLAG_CAPS clear and
+ * cap_offset 0 (as libvfio-user does; the fd goes with the full reply).
  * `r->info.argsz`, `cap_offset` and FLAG_CAPS are computed here. Returns
  * the payload size or -ENOSPC when `size` is too small.
  */

@@ -115,7 +115,8 @@ int pdk_vfio_user_info_req_decode(const struct pdk_vfio_user_msg *m, void *out,
 
 	if (m->nfds || m->fds_dropped)
 		return -EBADF;
-	if (m->len != size || size < sizeof(argsz))
+	/* libvfio-user's client sends argsz bytes: the tail is ignored */
+	if (m->len < size || size < sizeof(argsz))
 		return -EINVAL;
 	memcpy(out, m->payload, size);
 	memcpy(&argsz, m->payload, sizeof(argsz));
@@ -245,14 +246,18 @@ int pdk_vfio_user_region_info_encode(void *buf, size_t size,
 	info.argsz = (uint32_t)need;
 	info.cap_offset = 0;
 	info.flags &= ~(uint32_t)VFIO_REGION_INFO_FLAG_CAPS;
-	if (caps)
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+	/*
+	 * Too small: the fixed part, argsz telling the size needed, and no
+	 * FLAG_CAPS, as libvfio-user does (the kernel sets it with cap_offset
+	 * 0, which QEMU's vfio-user client rejects).
+	 */
 	if (caps == 0 || max_argsz < need) {
 		memcpy(p, &info, sizeof(info));
 		return (int)sizeof(info);
 	}
 	if (size < need)
 		return -ENOSPC;
+	info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
 	info.cap_offset = (uint32_t)off;
 	if (r->msix_mappable) {
 		struct vfio_user_cap_header h = {

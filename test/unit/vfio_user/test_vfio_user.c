@@ -386,6 +386,14 @@ static void test_irq_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 	m = fake(&ii, 16, 0);
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), 0);
+	/* libvfio-user's client sends argsz bytes: the tail is ignored */
+	uint8_t longer[64] = {0};
+	struct vfio_user_region_info rq = {.argsz = 64, .index = 2}, ro;
+	memcpy(longer, &rq, sizeof(rq));
+	m = fake(longer, sizeof(longer), 0);
+	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &ro, sizeof(ro)), 0);
+	assert_int_equal(ro.index, 2);
+	m = fake(&ii, 16, 0);
 	ii.argsz = 8;
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 }
@@ -475,7 +483,9 @@ static void test_region_info(void **state)
 	/* too small: fixed part with the size needed, then the whole thing */
 	assert_int_equal(region_roundtrip(&r, 32, &o), 0);
 	assert_int_equal(o.info.argsz, 32 + 8 + 16 + 32);
-	assert_true(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	/* no FLAG_CAPS then: QEMU rejects it with cap_offset 0 */
+	assert_false(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(o.info.cap_offset, 0);
 	assert_false(o.sparse);
 	assert_int_equal(region_roundtrip(&r, o.info.argsz, &o), 0);
 	assert_true(o.sparse);
