@@ -111,7 +111,9 @@ static int h_dma_unmap(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	struct vfio_user_dma_unmap u;
 	int rc = pdk_vfio_user_dma_unmap_decode(m, &u);
 
-	if (rc == 0)
+	if (rc == 0 && u.flags == VFIO_USER_DMA_UNMAP_F_ALL)
+		emu_dma_clear(dev);
+	else if (rc == 0)
 		rc = emu_dma_unmap(dev, u.addr, u.size);
 	if (rc)
 		return rc;

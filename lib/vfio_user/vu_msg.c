@@ -99,11 +99,17 @@ int pdk_vfio_user_dma_unmap_decode(const struct pdk_vfio_user_msg *m,
 {
 	if (m->nfds || m->fds_dropped)
 		return -EBADF;
-	if (m->len != sizeof(*out))
+	if (m->len < sizeof(*out))
 		return -EINVAL;
 	memcpy(out, m->payload, sizeof(*out));
-	if (out->argsz < sizeof(*out) || out->flags != 0 || out->size == 0 ||
-	    wraps(out->addr, out->size - 1))
+	/* a dirty bitmap request is longer: refuse it for what it is */
+	if (out->flags == VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP)
+		return -ENOTSUP;
+	if (m->len != sizeof(*out) || out->argsz < sizeof(*out))
+		return -EINVAL;
+	if (out->flags == VFIO_USER_DMA_UNMAP_F_ALL) /* QEMU, libvfio-user */
+		return (out->addr || out->size) ? -EINVAL : 0;
+	if (out->flags != 0 || out->size == 0 || wraps(out->addr, out->size - 1))
 		return -EINVAL;
 	return 0;
 }

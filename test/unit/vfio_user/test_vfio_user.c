@@ -313,9 +313,22 @@ static void test_dma_decoders(void **state)
 
 	m = fake(&un, sizeof(un), 0);
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
-	un.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+	/* QEMU's unmap_all: flag ALL with address and size 0, nothing else */
+	un.flags = VFIO_USER_DMA_UNMAP_F_ALL;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	un.addr = un.size = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
+	assert_int_equal(uo.flags, VFIO_USER_DMA_UNMAP_F_ALL);
+	un.flags = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	/* a dirty bitmap is not offered: said so, whatever its length */
+	un.flags = VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -ENOTSUP);
+	un.flags = 4;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.flags = 0;
+	un.addr = 1;
+	un.size = 2;
 	un.argsz = 8;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.argsz = 24;
