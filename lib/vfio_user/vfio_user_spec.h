@@ -192,8 +192,9 @@ static_assert(sizeof(struct vfio_user_dma_rw) == 16, "spec: DMA access is 16 byt
 
 /*
  * "VFIO_USER_DMA_WRITE" reply: the table gives count a size of 4, which
- * would make the reply 12 bytes; libvfio-user and QEMU send the 16-byte
- * structure above. We send 16 and accept 12 or more (doc/vfio-user.md).
+ * would make the reply 12 bytes; libvfio-user sends the 16-byte structure
+ * above and QEMU's client the header alone. We send 16 and accept 0, 12
+ * or 16 bytes (doc/vfio-user.md).
  */
 #define VFIO_USER_DMA_WRITE_REPLY_MIN 12
 

@@ -433,7 +433,10 @@ int pdk_vfio_user_dma_rw_reply_decode(const struct pdk_vfio_user_msg *m,
 	if (write) {
 		uint32_t count32;
 
-		/* 12 bytes per the table, 16 as implementations send. */
+		/* QEMU answers with the header alone: nothing to match */
+		if (m->len == 0)
+			return 0;
+		/* 12 bytes per the table, 16 as libvfio-user sends. */
 		if (m->len != VFIO_USER_DMA_WRITE_REPLY_MIN && m->len != sizeof(r))
 			return -EINVAL;
 		memcpy(&r.addr, m->payload, sizeof(r.addr));

@@ -455,6 +455,10 @@ static void test_rw_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
 	m = fake(&d, 12, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	/* QEMU's client answers DMA_WRITE with the header alone */
+	m = fake(NULL, 0, 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
 	m = fake(&d, 8, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), -EINVAL);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
