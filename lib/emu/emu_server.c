@@ -55,10 +55,12 @@ static int h_version(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	struct pdk_vfio_user_caps ours = {.max_msg_fds = dev->opts.max_fds,
 					  .max_data_xfer_size = dev->opts.max_xfer,
 					  .pgsizes = dev->opts.pgsizes,
-					  .max_dma_maps = dev->opts.max_dma_maps};
+					  .max_dma_maps = dev->opts.max_dma_maps,
+					  .nr_iova_ranges = dev->opts.nr_iova_ranges};
 	uint16_t major, minor;
 	int n;
 
+	memcpy(ours.iova_ranges, dev->opts.iova_ranges, sizeof(ours.iova_ranges));
 	if (dev->negotiated)
 		return -EINVAL; /* only once per connection */
 	if (pdk_vfio_user_version_decode(m, &major, &minor, &dev->peer))

@@ -463,7 +463,12 @@ static int user_iommu_info(struct pdk_vfio_domain *dom, struct pdk_vfio_iommu_in
 
 	memset(out, 0, sizeof(*out));
 	out->pgsizes = u->server.pgsizes;
-	out->ranges_known = false; /* any IOVA: the server's table has no holes */
+	/* any IOVA unless the server stated windows (a PDK extension) */
+	out->ranges_known = u->server.nr_iova_ranges > 0;
+	out->nr_ranges = PDK_MIN(u->server.nr_iova_ranges, (uint32_t)PDK_VFIO_MAX_IOVA_RANGES);
+	for (uint32_t i = 0; i < out->nr_ranges; i++)
+		out->ranges[i] = (struct pdk_vfio_iova_range){u->server.iova_ranges[i].start,
+							      u->server.iova_ranges[i].end};
 	out->dma_avail = u->server.max_dma_maps > u->nr_dma ?
 				 (int64_t)(u->server.max_dma_maps - u->nr_dma) : 0;
 	return 0;

@@ -59,6 +59,57 @@ static void test_json_valid(void **state)
 	assert_int_equal(parse(buf, &d), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
 	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, 10), -ENOSPC);
+	/* without ranges the writer says nothing of them (other peers never see
+	 * the extension) */
+	assert_null(strstr(buf, "pdk_iova_ranges"));
+}
+
+/* The PDK extension "pdk_iova_ranges": the valid IOVA windows. */
+static void test_json_iova_ranges(void **state)
+{
+	static const char *const bad[] = {
+		"{\"capabilities\":{\"pdk_iova_ranges\":[]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":1}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[1,2]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[1]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[1,2,3]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[3,2]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,9],[9,20]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[10,19],[0,5]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,-1]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,\"9\"]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,1],[2,3],[4,5],[6,7],[8,9],"
+		"[10,11],[12,13],[14,15],[16,17]]}}",
+	};
+	struct pdk_vfio_user_caps c, d;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(parse("{\"capabilities\":{\"pdk_iova_ranges\":[[4096, 4276092927],"
+			       "[4277141504,18446744073709551615]]}}", &c), 0);
+	assert_int_equal(c.nr_iova_ranges, 2);
+	assert_int_equal(c.iova_ranges[0].start, 4096);
+	assert_int_equal(c.iova_ranges[0].end, 0xfedfffff);
+	assert_int_equal(c.iova_ranges[1].start, 0xfef00000);
+	assert_true(c.iova_ranges[1].end == UINT64_MAX);
+	/* the writer's output reads back, eight windows included */
+	for (unsigned i = 0; i < PDK_VFIO_USER_IOVA_RANGES_MAX; i++)
+		c.iova_ranges[i] = (struct pdk_vfio_user_iova_range){
+			(uint64_t)i << 60, ((uint64_t)i << 60) + 0xfffffffffffffffull};
+	c.nr_iova_ranges = PDK_VFIO_USER_IOVA_RANGES_MAX;
+	assert_true(pdk_vfio_user_caps_write(&c, buf, sizeof(buf)) > 0);
+	pdk_vfio_user_caps_init(&d);
+	assert_int_equal(pdk_vfio_user_caps_parse(buf, strlen(buf), &d), 0);
+	assert_memory_equal(&c, &d, sizeof(c));
+	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, 200), -ENOSPC);
+	c.nr_iova_ranges = PDK_VFIO_USER_IOVA_RANGES_MAX + 1;
+	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, sizeof(buf)), -EINVAL);
+	for (size_t i = 0; i < PDK_DIM(bad); i++) {
+		pdk_vfio_user_caps_init(&c);
+		if (pdk_vfio_user_caps_parse(bad[i], strlen(bad[i]), &c) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(c.nr_iova_ranges, 0);
+	}
 }
 
 static void test_json_malformed(void **state)
@@ -582,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_valid),
 		cmocka_unit_test(test_json_malformed),
+		cmocka_unit_test(test_json_iova_ranges),
 		cmocka_unit_test_setup_teardown(test_version_roundtrip, setup_pair, teardown_pair),
 		cmocka_unit_test_setup_teardown(test_framing, setup_pair, teardown_pair),
 		cmocka_unit_test_setup_teardown(test_framing_errors, setup_pair, teardown_pair),
