@@ -612,8 +612,10 @@ static void port_name(struct vnet_dev *vd)
 	static _Atomic unsigned counter;
 	const char *name = vd->pdev->name;
 
-	if (strlen(name) < sizeof(vd->name))
-		snprintf(vd->name, sizeof(vd->name), "%s", name);
+	size_t len = strlen(name);
+
+	if (len < sizeof(vd->name))
+		memcpy(vd->name, name, len + 1);
 	else /* a long socket path */
 		snprintf(vd->name, sizeof(vd->name), "net_virtio%u", atomic_fetch_add(&counter, 1));
 }
