@@ -24,149 +24,12 @@
 
 #include "fake_kernel.h"
 #include "res_check.h"
+#include "vfio_inject.h"
 #include "vfio_sys.h"
-
-/* ---------------------------------------------------- the injector -- */
-
-#define MAX_RESERVED 16
-
-static struct {
-	const struct vfio_sys *below;   /* the fake kernel's table */
-	int calls;                      /* counted since arming */
-	int fail_at;                    /* this call fails; 0: none */
-	bool armed, fired;
-	char what[64];                  /* the call that failed */
-	struct { void *addr; size_t len; } res[MAX_RESERVED]; /* live reservations */
-	int nr_res;
-} inj;
-
-static bool inj_fail(const char *what)
-{
-	if (!inj.armed || ++inj.calls != inj.fail_at)
-		return false;
-	inj.fired = true;
-	snprintf(inj.what, sizeof(inj.what), "%s", what);
-	errno = EIO;
-	return true;
-}
-
-static int inj_open(const char *path, int flags, mode_t mode)
-{
-	return inj_fail("open") ? -1 : inj.below->open(path, flags, mode);
-}
-
-static int inj_ioctl(int fd, unsigned long req, void *arg)
-{
-	char what[32];
-
-	snprintf(what, sizeof(what), "ioctl 0x%lx", req);
-	return inj_fail(what) ? -1 : inj.below->ioctl(fd, req, arg);
-}
-
-static void *inj_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	void *p;
-
-	if (inj_fail(flags & MAP_ANONYMOUS ? "mmap (reservation)" : "mmap"))
-		return MAP_FAILED;
-	p = inj.below->mmap(addr, len, prot, flags, fd, off);
-	if (p != MAP_FAILED && (flags & MAP_ANONYMOUS)) {
-		assert_true(inj.nr_res < MAX_RESERVED);
-		inj.res[inj.nr_res].addr = p;
-		inj.res[inj.nr_res++].len = len;
-	}
-	return p;
-}
-
-/* Undoing never fails here: close and munmap are not injected. */
-static int inj_munmap(void *addr, size_t len)
-{
-	for (int i = 0; i < inj.nr_res; i++)
-		if (inj.res[i].addr == addr && inj.res[i].len == len)
-			inj.res[i] = inj.res[--inj.nr_res];
-	return inj.below->munmap(addr, len);
-}
-
-static ssize_t inj_pread(int fd, void *buf, size_t len, off_t off)
-{
-	return inj_fail("pread") ? -1 : inj.below->pread(fd, buf, len, off);
-}
-
-static ssize_t inj_pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-	return inj_fail("pwrite") ? -1 : inj.below->pwrite(fd, buf, len, off);
-}
-
-static int inj_fcntl_lock(int fd, int cmd, struct flock *fl)
-{
-	return inj_fail("fcntl lock") ? -1 : inj.below->fcntl_lock(fd, cmd, fl);
-}
-
-static int inj_getrlimit(int resource, struct rlimit *rl)
-{
-	return inj_fail("getrlimit") ? -1 : inj.below->getrlimit(resource, rl);
-}
-
-static struct vfio_sys inj_sys;
-
-static void inj_install(void)
-{
-	inj.below = vfio_sys; /* fk_install() put the fake kernel there */
-	inj_sys = *inj.below;
-	inj_sys.open = inj_open;
-	inj_sys.ioctl = inj_ioctl;
-	inj_sys.mmap = inj_mmap;
-	inj_sys.munmap = inj_munmap;
-	inj_sys.pread = inj_pread;
-	inj_sys.pwrite = inj_pwrite;
-	inj_sys.fcntl_lock = inj_fcntl_lock;
-	inj_sys.getrlimit = inj_getrlimit;
-	vfio_sys_set(&inj_sys);
-}
-
-static void inj_arm(int fail_at)
-{
-	inj.calls = 0;
-	inj.fail_at = fail_at;
-	inj.fired = false;
-	inj.what[0] = '\0';
-	inj.armed = true;
-}
 
 /* ---------------------------------------------------- the sequence -- */
 
 #define BUF_LEN (64u << 10)
-
-enum step { ST_OPEN, ST_BARS, ST_MSIX, ST_DMA, ST_DONE, ST_COUNT };
-static const char *const step_name[ST_COUNT] = {"device open", "BAR mapping",
-						 "MSI-X setup", "DMA mapping", "none"};
-
-struct run {
-	struct pdk_vfio_dev *dev;
-	bool dma_mapped;
-	int rc;          /* of the step that failed */
-};
-
-/* What a driver does with a device; returns the step that failed. */
-static enum step run_steps(struct run *r, void *buf)
-{
-	pdk_iova_t iova;
-	int fds[2];
-
-	r->dev = pdk_vfio_dev_open(FK_BDF, 0);
-	if (r->dev == NULL) {
-		r->rc = -errno;
-		return ST_OPEN;
-	}
-	if ((r->rc = pdk_vfio_dev_map_bars(r->dev)) < 0)
-		return ST_BARS;
-	if ((r->rc = pdk_vfio_msix_enable(r->dev, 2, fds)) < 0)
-		return ST_MSIX;
-	if ((r->rc = pdk_vfio_dma_map(pdk_vfio_dev_domain(r->dev), buf, BUF_LEN, &iova)) < 0)
-		return ST_DMA;
-	r->dma_mapped = true;
-	return ST_DONE;
-}
 
 /* The MSI-X table (BAR0 0x2000, one page) and PBA (0x3000) are never in a
  * device mapping: fk records each mmap of the device fd by region offset. */
@@ -184,10 +47,10 @@ static void assert_msix_unmapped(int n)
 	}
 }
 
-static void close_run(struct run *r, void *buf)
+static void close_run(struct run *r)
 {
 	if (r->dma_mapped)
-		assert_int_equal(pdk_vfio_dma_unmap(pdk_vfio_dev_domain(r->dev), buf, BUF_LEN), 0);
+		assert_int_equal(pdk_vfio_dma_unmap(pdk_vfio_dev_domain(r->dev), r->buf, r->len), 0);
 	pdk_vfio_dev_close(r->dev); /* closes MSI-X, BARs, the rest */
 }
 
@@ -219,18 +82,18 @@ static void test_fail_each_call(void **state)
 	inj_install();
 	/* once through first: what stays for the process's life (the lock
 	 * folder, the log) is made before the snapshot */
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(run_steps(&r, buf), ST_DONE);
-	close_run(&r, buf);
+	r = (struct run){.buf = buf, .len = BUF_LEN};
+	assert_int_equal(run_steps(&r, FK_BDF), ST_DONE);
+	close_run(&r);
 	res_take(&before);
 	for (n = 1;; n++) {
 		enum step st;
 
-		memset(&r, 0, sizeof(r));
+		r = (struct run){.buf = buf, .len = BUF_LEN};
 		fk.nr_mmaps = 0;
 		test_log_capture(PDK_LOG_WARNING);
 		inj_arm(n);
-		st = run_steps(&r, buf);
+		st = run_steps(&r, FK_BDF);
 		inj.armed = false;
 		if (st != ST_DONE) {
 			if (r.rc >= 0 || test_log_buf.count == 0)
@@ -245,7 +108,7 @@ static void test_fail_each_call(void **state)
 				fail_msg("failing call %d (%s) went unreported", n, inj.what);
 		}
 		failed[st]++;
-		close_run(&r, buf);
+		close_run(&r);
 		test_log_release();
 		assert_all_released(n, &before);
 		if (!inj.fired)
