@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from emud_tools import nvme_tools
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -23,13 +25,11 @@ def main():
     ap.add_argument("-q", default="32")
     ap.add_argument("--knobs", default="ns-size=256m")
     args = ap.parse_args()
-    emud = os.path.join(args.build, "app", "pdk-emud", "pdk-emud")
-    perf = os.path.join(args.build, "app", "pdk-nvme-perf", "pdk-nvme-perf")
-    helptext = subprocess.run([emud, "--help"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True).stdout
-    if "\n  nvme:" not in helptext:
+    tools = nvme_tools(args.build)
+    if tools is None:
         print("SKIP: pdk-emud has no NVMe model in this tree")
         return 77
+    emud, perf = tools
     with tempfile.TemporaryDirectory(prefix="pdk-perf-verify.") as d:
         sock, ready = os.path.join(d, "nvme.sock"), os.path.join(d, "ready")
         srv = subprocess.Popen([emud, "--device", "nvme,socket=%s,%s" % (sock, args.knobs),
