@@ -105,17 +105,10 @@ fi
 # transitional device (default) lacks ACCESS_PLATFORM and reads guest
 # physical addresses, hence --iova-mode pa; the modern-only one has
 # iommu_platform=on and goes through the IOMMU with IOVA = VA.
-# PA mode: the EAL's allocator never spans hugepages that are not physically
-# contiguous, and a fresh pool hands pages out in descending physical order,
-# so no mbuf pool (> 2 MiB) could be made. A throwaway EAL start that maps
-# and frees the pages leaves them in ascending order for the two runs (a
-# workaround until the EAL orders pages by physical address itself).
 if have pdk-testpmd && [ -n "$NET0" ] && [ -n "$NET1" ]; then
 	iova=""
 	[ "$(cat /sys/bus/pci/devices/$NET0/device)" = 0x1000 ] && iova="--iova-mode pa"
 	eal="-l 0-1 -m 96 $iova --log-level=notice"
-	[ -n "$iova" ] && pdk-testpmd -l 0 -m 200 $iova --no-pci --file-prefix warm -- \
-		--no-such-option >/dev/null 2>&1
 	pdk-testpmd $eal --file-prefix vrx -a $NET1 -- --forward-mode rxonly \
 		--run-time 8 --json >/tmp/vrx.json 2>/tmp/vrx.err &
 	rx_pid=$!
