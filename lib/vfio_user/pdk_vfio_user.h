@@ -138,11 +138,16 @@ PDK_API int pdk_vfio_user_version_decode(const struct pdk_vfio_user_msg *m,
 /* 32-byte payload, argsz 32, known flags, at most one fd, no wrap. */
 PDK_API int pdk_vfio_user_dma_map_decode(const struct pdk_vfio_user_msg *m,
 					 struct vfio_user_dma_map *out);
-/* 24-byte payload, argsz >= 24, flags 0, no fds, size > 0, no wrap. */
+/*
+ * 24-byte payload, argsz >= 24, no fds; flags 0 with size > 0 and no wrap,
+ * or VFIO_USER_DMA_UNMAP_F_ALL with address and size 0 (unmap everything).
+ * GET_DIRTY_BITMAP gives -ENOTSUP.
+ */
 PDK_API int pdk_vfio_user_dma_unmap_decode(const struct pdk_vfio_user_msg *m,
 					   struct vfio_user_dma_unmap *out);
 /* Fixed-size requests carrying argsz (GET_INFO, GET_REGION_INFO,
- * GET_IRQ_INFO): exact size, argsz >= `size`, no fds. */
+ * GET_IRQ_INFO): at least `size` bytes (a longer tail is ignored: the
+ * libvfio-user client sends argsz bytes), argsz >= `size`, no fds. */
 PDK_API int pdk_vfio_user_info_req_decode(const struct pdk_vfio_user_msg *m,
 					  void *out, size_t size);
 /*
@@ -192,7 +197,8 @@ struct pdk_vfio_user_region {
 /*
  * Encode a region info reply for a request that allowed `max_argsz`
  * bytes: the full reply with its capabilities when they fit, else the
- * fixed part with argsz telling the size needed (as the kernel does).
+ * fixed part with argsz telling the size needed, FLAG_CAPS clear and
+ * cap_offset 0 (as libvfio-user does; the fd goes with the full reply).
  * `r->info.argsz`, `cap_offset` and FLAG_CAPS are computed here. Returns
  * the payload size or -ENOSPC when `size` is too small.
  */

@@ -313,9 +313,22 @@ static void test_dma_decoders(void **state)
 
 	m = fake(&un, sizeof(un), 0);
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
-	un.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+	/* QEMU's unmap_all: flag ALL with address and size 0, nothing else */
+	un.flags = VFIO_USER_DMA_UNMAP_F_ALL;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	un.addr = un.size = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
+	assert_int_equal(uo.flags, VFIO_USER_DMA_UNMAP_F_ALL);
+	un.flags = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	/* a dirty bitmap is not offered: said so, whatever its length */
+	un.flags = VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -ENOTSUP);
+	un.flags = 4;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.flags = 0;
+	un.addr = 1;
+	un.size = 2;
 	un.argsz = 8;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.argsz = 24;
@@ -386,6 +399,14 @@ static void test_irq_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 	m = fake(&ii, 16, 0);
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), 0);
+	/* libvfio-user's client sends argsz bytes: the tail is ignored */
+	uint8_t longer[64] = {0};
+	struct vfio_user_region_info rq = {.argsz = 64, .index = 2}, ro;
+	memcpy(longer, &rq, sizeof(rq));
+	m = fake(longer, sizeof(longer), 0);
+	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &ro, sizeof(ro)), 0);
+	assert_int_equal(ro.index, 2);
+	m = fake(&ii, 16, 0);
 	ii.argsz = 8;
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 }
@@ -434,6 +455,10 @@ static void test_rw_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
 	m = fake(&d, 12, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	/* QEMU's client answers DMA_WRITE with the header alone */
+	m = fake(NULL, 0, 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
 	m = fake(&d, 8, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), -EINVAL);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
@@ -475,7 +500,9 @@ static void test_region_info(void **state)
 	/* too small: fixed part with the size needed, then the whole thing */
 	assert_int_equal(region_roundtrip(&r, 32, &o), 0);
 	assert_int_equal(o.info.argsz, 32 + 8 + 16 + 32);
-	assert_true(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	/* no FLAG_CAPS then: QEMU rejects it with cap_offset 0 */
+	assert_false(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(o.info.cap_offset, 0);
 	assert_false(o.sparse);
 	assert_int_equal(region_roundtrip(&r, o.info.argsz, &o), 0);
 	assert_true(o.sparse);
