@@ -125,12 +125,8 @@ static void test_fail_each_call(void **state)
 
 static int setup(void **state)
 {
-	TEST_ARGV(av, "prog", "-l", "0", "--no-huge", "-m", "8", "--no-pci",
-		  "--log-level", "err");
-
 	(void)state;
-	assert_true(pdk_eal_init(av_c, av) > 0);
-	fk_start();
+	fk_start_with_eal();
 	return 0;
 }
 
