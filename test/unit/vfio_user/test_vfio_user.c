@@ -78,8 +78,8 @@ static void test_json_iova_ranges(void **state)
 		"{\"capabilities\":{\"pdk_iova_ranges\":[[10,19],[0,5]]}}",
 		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,-1]]}}",
 		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,\"9\"]]}}",
-		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,1],[2,3],[4,5],[6,7],[8,9],"
-		"[10,11],[12,13],[14,15],[16,17]]}}",
+		("{\"capabilities\":{\"pdk_iova_ranges\":[[0,1],[2,3],[4,5],[6,7],[8,9],"
+		 "[10,11],[12,13],[14,15],[16,17]]}}"),
 	};
 	struct pdk_vfio_user_caps c, d;
 	char buf[1024];
