@@ -61,12 +61,16 @@ static uint64_t parse_pagesize_opt(const char *opts)
 int eal_find_huge_mount(const char *want_dir, uint64_t want_size,
 			struct eal_huge_mount *out, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX], other_fs[32] = "", any_huge[PATH_MAX] = "";
 	uint64_t def = eal_default_hugepage_size();
 	struct mntent ent, *m;
 	char buf[4096];
 	bool found = false;
 	FILE *f;
+
+	/* "/dev/hugepages/" or a symlink name the same mount */
+	if (want_dir && want_dir[0] && realpath(want_dir, real) != NULL)
+		want_dir = real;
 
 	snprintf(path, sizeof(path), "%s/mounts", proc_root());
 	f = setmntent(path, "re");
@@ -77,8 +81,13 @@ int eal_find_huge_mount(const char *want_dir, uint64_t want_size,
 	while ((m = getmntent_r(f, &ent, buf, sizeof(buf))) != NULL) {
 		uint64_t size;
 
-		if (strcmp(m->mnt_type, "hugetlbfs") != 0)
+		if (strcmp(m->mnt_type, "hugetlbfs") != 0) {
+			if (want_dir && strcmp(want_dir, m->mnt_dir) == 0)
+				snprintf(other_fs, sizeof(other_fs), "%s", m->mnt_type);
 			continue;
+		}
+		if (any_huge[0] == '\0' && strlen(m->mnt_dir) < sizeof(any_huge))
+			strcpy(any_huge, m->mnt_dir);
 		size = parse_pagesize_opt(m->mnt_opts);
 		if (size == 0)
 			size = def;
@@ -98,11 +107,18 @@ int eal_find_huge_mount(const char *want_dir, uint64_t want_size,
 	endmntent(f);
 	if (found)
 		return 0;
-	if (want_dir && want_dir[0])
+	if (want_dir && want_dir[0] && other_fs[0])
 		snprintf(err, errlen,
-			 "--huge-dir %s is not a hugetlbfs mount; mount one with "
+			 "--huge-dir %s is a %s mount, not hugetlbfs: give a hugetlbfs mount "
+			 "(%s%s), or set one up with pdk-hugepages --setup", want_dir, other_fs,
+			 any_huge[0] ? "mounted here: " : "none is mounted",
+			 any_huge);
+	else if (want_dir && want_dir[0])
+		snprintf(err, errlen,
+			 "--huge-dir %s is not a hugetlbfs mount%s%s%s; mount one with "
 			 "'mkdir -p %s && mount -t hugetlbfs nodev %s' or use pdk-hugepages --setup",
-			 want_dir, want_dir, want_dir);
+			 want_dir, any_huge[0] ? " (one is mounted at " : "", any_huge,
+			 any_huge[0] ? ")" : "", want_dir, want_dir);
 	else
 		snprintf(err, errlen,
 			 "no hugetlbfs mount found; mount one with 'mkdir -p /dev/hugepages && "

@@ -5,6 +5,8 @@
 
 #include "pdk_test.h"
 
+#include <dirent.h>
+
 #include <pdk_eal.h>
 
 #include "pdk_eal_internal.h"
@@ -241,10 +243,25 @@ static void test_reinit(void **state)
 	assert_int_equal(init_nohuge(), 14);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void test_errors(void **state)
 {
+	int fds_before;
+
 	(void)state;
 	assert_int_equal(pdk_eal_cleanup(), 0);
+	fds_before = count_fds();
 	test_log_capture(PDK_LOG_ERR);
 	{
 		TEST_ARGV(av, "prog", "-h");
@@ -266,7 +283,20 @@ static void test_errors(void **state)
 		assert_true(pdk_eal_init(av_c, av) < 0);
 		assert_log_contains("NUMA node 7");
 	}
+	{
+		TEST_ARGV(av, "prog", "--huge-dir", "/nonexistent/pdk-hugepages");
+		assert_true(pdk_eal_init(av_c, av) < 0);
+		assert_log_contains("--huge-dir /nonexistent/pdk-hugepages is not a hugetlbfs mount");
+	}
+	{
+		/* a folder that is not hugetlbfs */
+		TEST_ARGV(av, "prog", "--huge-dir", "/proc");
+		assert_true(pdk_eal_init(av_c, av) < 0);
+		assert_log_contains("--huge-dir /proc is a proc mount, not hugetlbfs");
+	}
 	test_log_release();
+	/* the failures left nothing open: the same fds as before */
+	assert_int_equal(count_fds(), fds_before);
 	assert_int_equal(init_nohuge(), 14);
 }
 

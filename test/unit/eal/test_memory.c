@@ -262,6 +262,22 @@ static void test_bad_huge_dir(void **state)
 	assert_str_contains(pdk_eal_last_error(), "--huge-dir /tmp is not a hugetlbfs mount");
 }
 
+/* The mount named with a trailing slash (as shells complete it) is the mount. */
+static void test_huge_dir_trailing_slash(void **state)
+{
+	char dir[sizeof(mnt.path) + 1];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/", mnt.path);
+	{
+		TEST_ARGV(av, "prog", "--huge-dir", dir, "-m", "4", "--file-prefix", PREFIX,
+			  "--log-level", "err");
+		assert_true(pdk_eal_init(av_c, av) > 0);
+	}
+	assert_true(pdk_eal_has_hugepages());
+	pdk_eal_cleanup();
+}
+
 /* After each test: no EAL left running, no test files left behind. */
 static int cleanup(void **state)
 {
@@ -289,6 +305,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_prefix_busy, cleanup),
 		cmocka_unit_test_teardown(test_in_memory, cleanup),
 		cmocka_unit_test_teardown(test_bad_huge_dir, cleanup),
+		cmocka_unit_test_teardown(test_huge_dir_trailing_slash, cleanup),
 	};
 	char err[256];
 	long avail;
