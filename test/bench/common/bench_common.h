@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Helpers shared by the benchmark programs (C and C++). */
+#ifndef PDK_BENCH_COMMON_H
+#define PDK_BENCH_COMMON_H
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Start EAL. Arguments up to the first "--" (all of them when there is
+ * none) go to EAL; when there are none, the defaults are
+ * `--no-huge -m 256 -l 0-1 --log-level=warning` (`-l 0` on one CPU).
+ * Prints why and exits 1 when EAL fails; prints `usage` and EAL's options
+ * and exits 0 for -h/--help. Returns the number of arguments after "--"
+ * (they are moved to argv[1..], argv[0] stays).
+ */
+int bench_eal_init(int argc, char **argv, const char *usage);
+
+/* Median of v[0..n-1] (sorts v); 0 when n is 0. */
+double bench_median(double *v, unsigned n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PDK_BENCH_COMMON_H */
