@@ -49,6 +49,21 @@ int bench_eal_init(int argc, char **argv, const char *usage)
 	return argc - rest;
 }
 
+void bench_eal_cleanup(void)
+{
+	pdk_eal_cleanup();
+}
+
+uint64_t bench_rdtsc(void)
+{
+	return pdk_rdtsc();
+}
+
+uint64_t bench_tsc_hz(void)
+{
+	return pdk_get_tsc_hz();
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

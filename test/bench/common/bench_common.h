@@ -4,6 +4,7 @@
 #define PDK_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,13 @@ extern "C" {
  * (they are moved to argv[1..], argv[0] stays).
  */
 int bench_eal_init(int argc, char **argv, const char *usage);
+
+/* Stop EAL (after bench_eal_init()). */
+void bench_eal_cleanup(void);
+
+/* TSC ticks now, and per second (C++ cannot include the EAL headers). */
+uint64_t bench_rdtsc(void);
+uint64_t bench_tsc_hz(void);
 
 /* Median of v[0..n-1] (sorts v); 0 when n is 0. */
 double bench_median(double *v, unsigned n);
