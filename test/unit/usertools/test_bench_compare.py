@@ -230,6 +230,29 @@ class RunTest(unittest.TestCase):
         self.assertEqual(code, 4)
         self.assertIn('apt-get install dpdk', err)
 
+    def test_icount(self):
+        # a fake valgrind: runs nothing, writes totals of 10 per iteration
+        # for PDK and 20 for DPDK into the --callgrind-out-file
+        self.script(self.bin, 'valgrind', '''#!/bin/sh
+for a; do case "$a" in --callgrind-out-file=*) out="${a#*=}" ;; esac; done
+shift 4
+case "$1" in *dpdk*) per=20 ;; *) per=10 ;; esac
+echo "totals: $((per * $3))" > "$out"
+''')
+        icount = os.path.join(self.build, 'test/bench/icount')
+        for side in ('pdk', 'dpdk'):
+            self.script(icount, side + '-ring-icount', '#!/bin/sh\n')
+        code, out, err = self.run_tool('--suite', 'icount', '--reps', '3',
+                                       '--json')
+        self.assertEqual(code, 0, err)
+        rows = {r['id']: r for r in json.loads(out)['rows']}
+        self.assertEqual(len(rows), len(bc.ICOUNT_OPS))
+        r = rows['icount ring MP/MC bulk 32']
+        self.assertEqual((r['pdk']['median'], r['dpdk']['median']), (10, 20))
+        self.assertEqual(r['ratios'], [2.0])  # measured once, not per rep
+        self.assertIn('icount ring SP/SC empty 8', rows)
+        self.assertIn('dequeue call', rows['icount ring SP/SC empty 8']['unit'])
+
     def test_help_and_usage_errors(self):
         path = os.path.join(os.path.dirname(bc.__file__), 'pdk-bench-compare')
         p = subprocess.run([path, '--help'], stdout=subprocess.PIPE,
