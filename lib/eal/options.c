@@ -39,7 +39,7 @@ static const struct opt opts[] = {
 	 "use only these devices (repeatable)"},
 	{'b', "block", true, OPT_BLOCK, "-b 0000:03:00.0 | -b 03:00.0",
 	 "never use these PCI devices (repeatable)"},
-	{0, "vdev", true, OPT_VDEV, "--vdev net_null0 | --vdev net_ring0,nodeaction=r1:0:create",
+	{0, "vdev", true, OPT_VDEV, "--vdev net_null0 | --vdev net_null1,size=128 | --vdev net_ring1,peer=net_ring0",
 	 "create a virtual device (repeatable)"},
 	{'m', "memory", true, OPT_MEM, "-m 256 | -m 512M | -m 1G",
 	 "DMA memory to reserve, in MiB unless suffixed"},

@@ -72,7 +72,31 @@ else
 	check doctor FAIL "exit $?: $(grep -E 'FAIL' /tmp/doctor.out | head -3 | tr '\n' ';')"
 fi
 
-# Further checks (pdk-devinfo, pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
+# --- pdk-devinfo: lib/vfio's view of the NVMe through the real kernel: the
+# MSI-X BAR is mapped whole (the kernel reports MSIX_MAPPABLE), the IOVA
+# ranges leave out the MSI window, the group is viable
+if have pdk-devinfo; then
+	pdk-devinfo $NVME
+	if pdk-devinfo --json $NVME >/tmp/devinfo.json 2>/tmp/devinfo.err && python3 -c '
+import json
+d = json.load(open("/tmp/devinfo.json"))
+m = d["msix"]
+bar = [b for b in d["bars"] if b["bar"] == m["table_bar"]][0]
+assert bar["policy"] == "msix-mappable", bar
+assert not any(r["start"] <= 0xfee00000 <= r["end"] for r in d["iommu"]["iova_ranges"])
+assert d["group"]["viable"] and d["iommu"]["dma_avail"] > 0, d["group"]
+print("MSI-X table in BAR%d: %s; %d IOVA ranges; %d DMA mappings left" % (m["table_bar"],
+      bar["policy"], len(d["iommu"]["iova_ranges"]), d["iommu"]["dma_avail"]))
+' >/tmp/devinfo.check 2>&1; then
+		check devinfo PASS "$(cat /tmp/devinfo.check)"
+	else
+		check devinfo FAIL "$(tail -n 3 /tmp/devinfo.err /tmp/devinfo.check | tr '\n' ' ')"
+	fi
+else
+	check devinfo SKIP "pdk-devinfo is not built"
+fi
+
+# Further checks (pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
 # unbind under load) run here once those programs are built.
 if [ -f /pdk/checks.sh ]; then
 	. /pdk/checks.sh

@@ -289,11 +289,11 @@ static void test_accepted_sizes(void **state)
 static void test_init_rejects_bad_args(void **state)
 {
 	alignas(PDK_CACHE_LINE) static char mem[4096];
-	struct pdk_ring *r = (struct pdk_ring *)mem;
+	struct pdk_ring *r = (struct pdk_ring *)(void *)mem;
 
 	(void)state;
 	test_log_capture(PDK_LOG_ERR); /* expected errors: keep them off stderr */
-	assert_int_equal(pdk_ring_init((struct pdk_ring *)(mem + 8), "x", 8, 0),
+	assert_int_equal(pdk_ring_init((struct pdk_ring *)(void *)(mem + 8), "x", 8, 0),
 			 -EINVAL);
 	assert_int_equal(pdk_ring_init(NULL, "x", 8, 0), -EINVAL);
 	assert_int_equal(pdk_ring_init(r, NULL, 8, 0), -EINVAL);
