@@ -11,6 +11,7 @@ import stat
 import subprocess
 import tempfile
 import unittest
+import unittest.mock
 import xml.etree.ElementTree as ET
 
 from fakesys import load_tool
@@ -252,6 +253,62 @@ echo "totals: $((per * $3))" > "$out"
         self.assertEqual(r['ratios'], [2.0])  # measured once, not per rep
         self.assertIn('icount ring SP/SC empty 8', rows)
         self.assertIn('dequeue call', rows['icount ring SP/SC empty 8']['unit'])
+
+    def fake_testpmd(self, ready_line):
+        return '#!/bin/sh\necho starting\nsleep 0.2\necho "%s"\nexec sleep 30\n' % \
+            ready_line
+
+    def test_startup(self):
+        self.script(self.bin, 'dpdk-testpmd', self.fake_testpmd(
+            'io packet forwarding - ports=2 - cores=1 - streams=2'))
+        self.script(os.path.join(self.build, 'app/pdk-testpmd'), 'pdk-testpmd',
+                    self.fake_testpmd('pdk-testpmd: io forwarding, burst 32'))
+        free = {'Hugepagesize': 2048, 'HugePages_Free': 1000, 'MemAvailable': 1 << 30}
+        with unittest.mock.patch.object(bc, 'meminfo', return_value=free):
+            code, out, err = self.run_tool('--suite', 'startup', '--reps', '2',
+                                           '--json')
+        self.assertEqual(code, 0, err)
+        res = json.loads(out)
+        rows = {r['id']: r for r in res['rows']}
+        ready = rows['startup: start to ready']
+        self.assertEqual(ready['unit'], 'ms')
+        self.assertTrue(150 < ready['pdk']['min'] < 5000, ready)
+        self.assertIn('startup: resident memory (VmRSS)', rows)
+        self.assertIn('-m 1024', res['commands']['startup']['pdk'])
+        self.assertIn('--forward-mode=io', res['commands']['startup']['dpdk'])
+        self.assertIn('--forward-mode io', res['commands']['startup']['pdk'])
+
+    def test_startup_needs_hugepages(self):
+        self.script(os.path.join(self.build, 'app/pdk-testpmd'), 'pdk-testpmd',
+                    self.fake_testpmd('pdk-testpmd: io forwarding'))
+        free = {'Hugepagesize': 2048, 'HugePages_Free': 100}
+        with unittest.mock.patch.object(bc, 'meminfo', return_value=free):
+            code, out, err = self.run_tool('--suite', 'startup', '--reps', '1')
+        self.assertEqual(code, 0, err)
+        self.assertIn('200 MiB of hugepages free, 1088 MiB needed', out)
+        self.assertIn('pdk-hugepages -r 1088M', out)
+
+    def test_startup_without_pdk_testpmd(self):
+        code, out, err = self.run_tool('--suite', 'startup', '--reps', '1')
+        self.assertEqual(code, 0, err)
+        self.assertIn('| startup | — | — | — | TODO | pdk-testpmd is not built', out)
+
+    def test_forward_runs_the_testpmd_script(self):
+        source = os.path.join(self.dir, 'src')
+        self.script(os.path.join(source, 'test/bench/net'), 'compare-testpmd.py',
+                    '''import json, sys
+a = sys.argv
+json.dump({'memory': 'huge', 'pdk': {'runs_pps': [2e6, 4e6, 3e6]},
+           'dpdk': {'runs_pps': [1e6, 1e6, 2e6]}, 'reps': int(a[a.index('--reps') + 1])},
+          open(a[a.index('--json') + 1], 'w'))
+''')
+        code, out, err = self.run_tool('--suite', 'forward', '--reps', '3',
+                                       '--source', source, '--json')
+        self.assertEqual(code, 0, err)
+        r = json.loads(out)['rows'][0]
+        self.assertEqual(r['id'], 'forward: io, 2 null ports, 1 core, burst 32 (huge)')
+        self.assertEqual(r['pdk']['samples'], [2.0, 4.0, 3.0])
+        self.assertEqual(r['ratios'], [2.0, 4.0, 1.5])
 
     def test_help_and_usage_errors(self):
         path = os.path.join(os.path.dirname(bc.__file__), 'pdk-bench-compare')
