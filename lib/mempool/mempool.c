@@ -160,6 +160,7 @@ static void lcores_init(struct pdk_mempool *mp, const struct layout *lay,
 
 		lc->size = i < PDK_MAX_LCORES ? cache_size : 0;
 		lc->shared = i == PDK_MAX_LCORES;
+		lc->count_all = mp->flags & PDK_MEMPOOL_F_STATS;
 		atomic_init(&lc->len, 0);
 		for (unsigned s = 0; s < PDK__MP_NB_STATS; s++)
 			atomic_init(&lc->stats[s], 0);

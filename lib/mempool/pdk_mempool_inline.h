@@ -60,6 +60,14 @@ static inline void pdk__mempool_stat_add(struct pdk_mempool_lcore *lc,
 			      memory_order_relaxed);
 }
 
+/* A counter of the fast path: only with PDK_MEMPOOL_F_STATS. */
+static inline void pdk__mempool_stat_fast(struct pdk_mempool_lcore *lc,
+					  enum pdk__mempool_stat s, uint64_t v)
+{
+	if (lc->count_all)
+		pdk__mempool_stat_add(lc, s, v);
+}
+
 /* Pop n objects off the top of the cache (it holds at least n). */
 static inline void pdk__mempool_cache_pop(struct pdk_mempool_lcore *lc,
 					  uint32_t len, void **objs, unsigned n)
@@ -79,7 +87,7 @@ static inline int pdk__mempool_cache_get(struct pdk_mempool *mp,
 	uint32_t want, got;
 
 	if (pdk_likely(n <= len)) {
-		pdk__mempool_stat_add(lc, PDK__MP_CACHE_HIT, 1);
+		pdk__mempool_stat_fast(lc, PDK__MP_CACHE_HIT, 1);
 		pdk__mempool_cache_pop(lc, len, objs, n);
 		return 0;
 	}
@@ -112,8 +120,8 @@ static inline int pdk_mempool_get_bulk(struct pdk_mempool *mp, void **objs,
 		rc = pdk_ring_dequeue_bulk(mp->ring, objs, n, NULL) == n ? 0
 									 : -ENOENT;
 	if (pdk_likely(rc == 0)) {
-		pdk__mempool_stat_add(lc, PDK__MP_GET_OK, 1);
-		pdk__mempool_stat_add(lc, PDK__MP_GET_OK_OBJS, n);
+		pdk__mempool_stat_fast(lc, PDK__MP_GET_OK, 1);
+		pdk__mempool_stat_fast(lc, PDK__MP_GET_OK_OBJS, n);
 	} else {
 		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL, 1);
 		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL_OBJS, n);
@@ -166,8 +174,8 @@ static inline void pdk_mempool_put_bulk(struct pdk_mempool *mp,
 		pdk__mempool_cache_put(mp, lc, objs, n);
 	else
 		pdk__mempool_ring_put(mp, objs, n);
-	pdk__mempool_stat_add(lc, PDK__MP_PUT, 1);
-	pdk__mempool_stat_add(lc, PDK__MP_PUT_OBJS, n);
+	pdk__mempool_stat_fast(lc, PDK__MP_PUT, 1);
+	pdk__mempool_stat_fast(lc, PDK__MP_PUT_OBJS, n);
 }
 
 static inline void pdk_mempool_put(struct pdk_mempool *mp, void *obj)

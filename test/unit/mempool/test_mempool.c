@@ -21,10 +21,12 @@
 #define ELT 100
 #define CACHE 8
 
+/* A pool that counts every get and put (the tests check the counters). */
 static struct pdk_mempool *pool(const char *name, unsigned n, unsigned cache)
 {
 	struct pdk_mempool *mp = pdk_mempool_create(name, n, ELT, cache, 0, NULL,
-						    NULL, PDK_SOCKET_ANY, 0);
+						    NULL, PDK_SOCKET_ANY,
+						    PDK_MEMPOOL_F_STATS);
 
 	assert_non_null(mp);
 	return mp;
@@ -302,6 +304,36 @@ static void test_cache_hits_flush_and_bypass(void **state)
 	pdk_mempool_free(mp);
 }
 
+/* Without PDK_MEMPOOL_F_STATS only the slow path counts: failures,
+ * refills and flushes. */
+static void test_stats_off_by_default(void **state)
+{
+	struct pdk_mempool *mp = pdk_mempool_create("nostats", 64, ELT, CACHE, 0,
+						    NULL, NULL, PDK_SOCKET_ANY, 0);
+	void *objs[64];
+	struct pdk_mempool_stats st;
+
+	(void)state;
+	assert_non_null(mp);
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs, 64), 0); /* bypass */
+	assert_int_equal(pdk_mempool_get(mp, objs), -ENOENT);
+	pdk_mempool_put_bulk(mp, objs, 64);
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs, CACHE), 0); /* refill */
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs + CACHE, CACHE), 0);
+	pdk_mempool_put_bulk(mp, objs, CACHE);         /* fits */
+	pdk_mempool_put_bulk(mp, objs + CACHE, CACHE); /* flush first */
+	assert_int_equal(pdk_mempool_get(mp, objs), 0); /* a hit */
+	pdk_mempool_put(mp, objs[0]);
+	pdk_mempool_stats_total(mp, &st);
+	assert_int_equal(st.get_ok + st.get_ok_objs + st.put + st.put_objs +
+				 st.cache_hit, 0);
+	assert_int_equal(st.get_fail, 1);
+	assert_int_equal(st.get_fail_objs, 1);
+	assert_int_equal(st.cache_refill, 2);
+	assert_int_equal(st.cache_flush, 1);
+	pdk_mempool_free(mp);
+}
+
 /* Ownership flag in each object: a get that finds it set got an object
  * that someone else holds. */
 struct churn {
@@ -352,7 +384,8 @@ static struct pdk_mempool *churn_pool(const char *name)
 	/* Small: the lcores compete for the last objects. */
 	struct pdk_mempool *mp = pdk_mempool_create(name, 3 * CACHE, ELT, CACHE,
 						    0, zero_flag, NULL,
-						    PDK_SOCKET_ANY, 0);
+						    PDK_SOCKET_ANY,
+						    PDK_MEMPOOL_F_STATS);
 
 	assert_non_null(mp);
 	return mp;
@@ -417,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_cache_policy_model),
 		cmocka_unit_test(test_cache_hits_flush_and_bypass),
+		cmocka_unit_test(test_stats_off_by_default),
 		cmocka_unit_test(test_two_lcores),
 		cmocka_unit_test(test_pthreads_bypass_cache),
 	};
