@@ -304,6 +304,62 @@ static void test_cache_hits_flush_and_bypass(void **state)
 	pdk_mempool_free(mp);
 }
 
+/* The cache looked up once and passed to each call behaves as the calls
+ * that look it up; a non-EAL thread's has no cache. */
+static void *default_cache_of_thread(void *arg)
+{
+	return pdk_mempool_default_cache(arg);
+}
+
+static void test_generic_get_put(void **state)
+{
+	struct pdk_mempool *mp = pool("generic", 64, CACHE);
+	struct pdk_mempool_lcore *lc = pdk_mempool_default_cache(mp);
+	void *objs[4], *other;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(lc->size, CACHE);
+	assert_int_equal(pdk_mempool_generic_get(mp, objs, 4, lc), 0);
+	assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()),
+			 CACHE / 2);
+	pdk_mempool_generic_put(mp, objs, 4, lc);
+	assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()),
+			 CACHE / 2 + 4);
+	assert_int_equal(pdk_mempool_get(mp, &objs[0]), 0);
+	assert_ptr_equal(objs[0], objs[3]); /* the newest first, either way */
+	pdk_mempool_put(mp, objs[0]);
+	assert_int_equal(pthread_create(&t, NULL, default_cache_of_thread, mp), 0);
+	assert_int_equal(pthread_join(t, &other), 0);
+	assert_ptr_not_equal(other, lc);
+	assert_int_equal(((struct pdk_mempool_lcore *)other)->size, 0);
+	pdk_mempool_free(mp);
+}
+
+/* A get from the cache returns the newest objects first: the reverse of
+ * the order they were put, for every count (the pop moves two at a time). */
+static void test_cache_returns_newest_first(void **state)
+{
+	struct pdk_mempool *mp = pool("newest", 64, CACHE);
+	void *in[CACHE], *out[CACHE + 1];
+
+	(void)state;
+	for (unsigned k = 1; k <= CACHE; k++) {
+		pdk_mempool_cache_flush(mp);
+		assert_int_equal(pdk_mempool_get_bulk(mp, in, k), 0);
+		pdk_mempool_cache_flush(mp);
+		pdk_mempool_put_bulk(mp, in, k); /* the cache holds exactly these */
+		assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()), k);
+		out[k] = NULL;
+		assert_int_equal(pdk_mempool_get_bulk(mp, out, k), 0);
+		for (unsigned i = 0; i < k; i++)
+			assert_ptr_equal(out[i], in[k - 1 - i]);
+		assert_null(out[k]); /* nothing written past k */
+		pdk_mempool_put_bulk(mp, out, k);
+	}
+	pdk_mempool_free(mp);
+}
+
 /* Without PDK_MEMPOOL_F_STATS only the slow path counts: failures,
  * refills and flushes. */
 static void test_stats_off_by_default(void **state)
@@ -450,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_cache_policy_model),
 		cmocka_unit_test(test_cache_hits_flush_and_bypass),
+		cmocka_unit_test(test_generic_get_put),
+		cmocka_unit_test(test_cache_returns_newest_first),
 		cmocka_unit_test(test_stats_off_by_default),
 		cmocka_unit_test(test_two_lcores),
 		cmocka_unit_test(test_pthreads_bypass_cache),
