@@ -126,7 +126,7 @@ def fake_result():
     })
     return {'date': '2024-01-01T00:00:00+00:00', 'reps': 2, 'rows': rows,
             'machine': {'cpu': 'Test CPU', 'dpdk_version': '22.11'},
-            'todo': {'startup': 'pdk-testpmd is not built'}}
+            'todo': {'startup': 'pdk-testpmd is not built'}, 'commands': {}}
 
 
 class OutputTest(unittest.TestCase):
@@ -329,6 +329,17 @@ json.dump({'memory': 'huge', 'pdk': {'runs_pps': [2e6, 4e6, 3e6]},
         self.assertEqual(code, 0, err)
         self.assertIn('| ring a |', out)
         ET.parse(svg)
+        other = fake_result()
+        other['rows'] = [dict(other['rows'][0], id='mempool x')]
+        other['todo'] = {'forward': 'not measured'}
+        other['commands'] = {'mempool': {'pdk': 'p', 'dpdk': 'd'}}
+        saved2 = self.text(self.dir, 'r2.json', json.dumps(other))
+        code, out, err = self.run_tool('--from', saved, '--from', saved2,
+                                       '--json')
+        merged = json.loads(out)
+        self.assertEqual([r['id'] for r in merged['rows']],
+                         ['ring a', 'ring <b> & c', 'mempool x'])
+        self.assertEqual(set(merged['todo']), {'startup', 'forward'})
 
 
 if __name__ == '__main__':
