@@ -94,7 +94,10 @@ static inline unsigned deq(ring_t *r, void **o, unsigned n, enum api api,
 	return 0;
 }
 #else
+#include <assert.h>
 #include <pdk_ring.h>
+
+#include "bench_ring_api.h"
 
 typedef struct pdk_ring ring_t;
 
@@ -109,35 +112,24 @@ static ring_t *ring_new(bool multi)
 	return r;
 }
 
-/* The thread mode is the ring's. */
+/* The thread mode is the ring's; the switch is pdk-ring-perf's. */
+static_assert(API_SINGLE == (int)BENCH_RING_SINGLE &&
+		      API_BULK == (int)BENCH_RING_BULK &&
+		      API_BURST == (int)BENCH_RING_BURST,
+	      "one API numbering for both");
+
 static inline unsigned enq(ring_t *r, void **o, unsigned n, enum api api,
 			   bool multi)
 {
 	(void)multi;
-	switch (api) {
-	case API_SINGLE:
-		return pdk_ring_enqueue(r, *o) == 0;
-	case API_BULK:
-		return pdk_ring_enqueue_bulk(r, o, n, NULL);
-	case API_BURST:
-		return pdk_ring_enqueue_burst(r, o, n, NULL);
-	}
-	return 0;
+	return bench_ring_enqueue(r, o, n, (enum bench_ring_api)api);
 }
 
 static inline unsigned deq(ring_t *r, void **o, unsigned n, enum api api,
 			   bool multi)
 {
 	(void)multi;
-	switch (api) {
-	case API_SINGLE:
-		return pdk_ring_dequeue(r, o) == 0;
-	case API_BULK:
-		return pdk_ring_dequeue_bulk(r, o, n, NULL);
-	case API_BURST:
-		return pdk_ring_dequeue_burst(r, o, n, NULL);
-	}
-	return 0;
+	return bench_ring_dequeue(r, o, n, (enum bench_ring_api)api);
 }
 #endif
 

@@ -138,26 +138,27 @@ void gb_objs_put(struct pdk_mempool *mp, void **objs, unsigned n)
 	free(objs);
 }
 
-uint64_t gb_virt2iova_hdr(void *const *objs, unsigned n, unsigned reps,
-			  uint64_t *sink)
+static PDK_ALWAYS_INLINE uint64_t
+virt2iova_loop(void *const *objs, unsigned n, unsigned reps, uint64_t *sink,
+	       pdk_iova_t (*lookup)(const void *))
 {
 	uint64_t t0 = pdk_rdtsc(), sum = 0;
 
 	for (unsigned r = 0; r < reps; r++)
 		for (unsigned i = 0; i < n; i++)
-			sum += pdk_mempool_virt2iova(objs[i]);
+			sum += lookup(objs[i]);
 	*sink += sum;
 	return pdk_rdtsc() - t0;
+}
+
+uint64_t gb_virt2iova_hdr(void *const *objs, unsigned n, unsigned reps,
+			  uint64_t *sink)
+{
+	return virt2iova_loop(objs, n, reps, sink, pdk_mempool_virt2iova);
 }
 
 uint64_t gb_virt2iova_memseg(void *const *objs, unsigned n, unsigned reps,
 			     uint64_t *sink)
 {
-	uint64_t t0 = pdk_rdtsc(), sum = 0;
-
-	for (unsigned r = 0; r < reps; r++)
-		for (unsigned i = 0; i < n; i++)
-			sum += pdk_mem_virt2iova(objs[i]);
-	*sink += sum;
-	return pdk_rdtsc() - t0;
+	return virt2iova_loop(objs, n, reps, sink, pdk_mem_virt2iova);
 }

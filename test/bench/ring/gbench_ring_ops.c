@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,7 +9,13 @@
 #include <pdk_eal.h>
 #include <pdk_ring.h>
 
+#include "bench_ring_api.h"
 #include "gbench_ring_ops.h"
+
+static_assert(GB_RING_SINGLE == (int)BENCH_RING_SINGLE &&
+		      GB_RING_BULK == (int)BENCH_RING_BULK &&
+		      GB_RING_BURST == (int)BENCH_RING_BURST,
+	      "gb_ring_api is bench_ring_api for C++");
 
 #define GB_RING_SLOTS 4096
 #define GB_MAX_SIZE 128
@@ -56,18 +63,10 @@ static PDK_ALWAYS_INLINE unsigned op(struct pdk_ring *r, void **objs,
 				     enum gb_ring_api api, unsigned size,
 				     bool dequeue)
 {
-	switch (api) {
-	case GB_RING_SINGLE:
-		return (dequeue ? pdk_ring_dequeue(r, objs)
-				: pdk_ring_enqueue(r, objs[0])) == 0;
-	case GB_RING_BULK:
-		return dequeue ? pdk_ring_dequeue_bulk(r, objs, size, NULL)
-			       : pdk_ring_enqueue_bulk(r, objs, size, NULL);
-	case GB_RING_BURST:
-		return dequeue ? pdk_ring_dequeue_burst(r, objs, size, NULL)
-			       : pdk_ring_enqueue_burst(r, objs, size, NULL);
-	}
-	return 0;
+	enum bench_ring_api a = (enum bench_ring_api)api;
+
+	return dequeue ? bench_ring_dequeue(r, objs, size, a)
+		       : bench_ring_enqueue(r, objs, size, a);
 }
 
 static PDK_ALWAYS_INLINE void enq_deq_loop(struct gb_ring *g,
@@ -81,7 +80,7 @@ static PDK_ALWAYS_INLINE void enq_deq_loop(struct gb_ring *g,
 }
 
 /* The sizes the benchmarks use become compile-time constants, as a
- * driver's burst size usually is. */
+ * driver's burst size usually is: call(api, size) with both constant. */
 #define BY_SIZE(call, api, size)                                              \
 	do {                                                                  \
 		switch (size) {                                               \
@@ -92,6 +91,15 @@ static PDK_ALWAYS_INLINE void enq_deq_loop(struct gb_ring *g,
 		default: call(api, size); break;                              \
 		}                                                             \
 	} while (0)
+#define BY_API_SIZE(call, api, size)                                          \
+	do {                                                                  \
+		if ((api) == GB_RING_SINGLE)                                  \
+			call(GB_RING_SINGLE, 1);                              \
+		else if ((api) == GB_RING_BULK)                               \
+			BY_SIZE(call, GB_RING_BULK, size);                    \
+		else                                                          \
+			BY_SIZE(call, GB_RING_BURST, size);                   \
+	} while (0)
 
 uint64_t gb_ring_enq_deq(struct gb_ring *g, enum gb_ring_api api,
 			 unsigned size, unsigned reps)
@@ -99,12 +107,7 @@ uint64_t gb_ring_enq_deq(struct gb_ring *g, enum gb_ring_api api,
 	uint64_t t0 = pdk_rdtsc();
 
 #define ENQ_DEQ(a, s) enq_deq_loop(g, a, s, reps)
-	if (api == GB_RING_SINGLE)
-		ENQ_DEQ(GB_RING_SINGLE, 1);
-	else if (api == GB_RING_BULK)
-		BY_SIZE(ENQ_DEQ, GB_RING_BULK, size);
-	else
-		BY_SIZE(ENQ_DEQ, GB_RING_BURST, size);
+	BY_API_SIZE(ENQ_DEQ, api, size);
 #undef ENQ_DEQ
 	return pdk_rdtsc() - t0;
 }
@@ -124,12 +127,7 @@ static int producer(void *arg)
 	struct gb_ring *g = arg;
 
 #define PRODUCE(a, s) produce_loop(g, a, s)
-	if (g->api == GB_RING_SINGLE)
-		PRODUCE(GB_RING_SINGLE, 1);
-	else if (g->api == GB_RING_BULK)
-		BY_SIZE(PRODUCE, GB_RING_BULK, g->size);
-	else
-		BY_SIZE(PRODUCE, GB_RING_BURST, g->size);
+	BY_API_SIZE(PRODUCE, g->api, g->size);
 #undef PRODUCE
 	return 0;
 }
@@ -172,12 +170,7 @@ uint64_t gb_ring_consume(struct gb_ring *g, enum gb_ring_api api,
 	uint64_t t0 = pdk_rdtsc();
 
 #define CONSUME(a, s) consume_loop(g, a, s, elems)
-	if (api == GB_RING_SINGLE)
-		CONSUME(GB_RING_SINGLE, 1);
-	else if (api == GB_RING_BULK)
-		BY_SIZE(CONSUME, GB_RING_BULK, size);
-	else
-		BY_SIZE(CONSUME, GB_RING_BURST, size);
+	BY_API_SIZE(CONSUME, api, size);
 #undef CONSUME
 	return pdk_rdtsc() - t0;
 }

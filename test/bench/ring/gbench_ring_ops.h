@@ -11,6 +11,7 @@
 extern "C" {
 #endif
 
+/* The values of bench_ring_api (bench_ring_api.h). */
 enum gb_ring_api { GB_RING_SINGLE, GB_RING_BULK, GB_RING_BURST };
 
 struct gb_ring;

@@ -30,6 +30,7 @@
 #include <pdk_ring.h>
 
 #include "bench_common.h"
+#include "bench_ring_api.h"
 
 #define RING_SIZE 4096
 #define MAX_BURST 32
@@ -37,48 +38,31 @@
 
 static const volatile unsigned bulk_sizes[] = {8, 32};
 
-/* The API type: which call a loop makes (the thread mode is the ring's). */
-enum api { API_SINGLE, API_BULK, API_BURST };
-
 struct rings {
 	struct pdk_ring *spsc, *mpmc;
 };
 
+/* Like DPDK's test_ring_enqueue()/_dequeue(): inline functions with the
+ * switch, which the compiler may keep out of line. */
 static inline unsigned ring_enqueue(struct pdk_ring *r, void **obj,
-				    unsigned n, enum api api)
+				    unsigned n, enum bench_ring_api api)
 {
-	switch (api) {
-	case API_SINGLE:
-		return pdk_ring_enqueue(r, *obj) == 0;
-	case API_BULK:
-		return pdk_ring_enqueue_bulk(r, obj, n, NULL);
-	case API_BURST:
-		return pdk_ring_enqueue_burst(r, obj, n, NULL);
-	}
-	return 0;
+	return bench_ring_enqueue(r, obj, n, api);
 }
 
 static inline unsigned ring_dequeue(struct pdk_ring *r, void **obj,
-				    unsigned n, enum api api)
+				    unsigned n, enum bench_ring_api api)
 {
-	switch (api) {
-	case API_SINGLE:
-		return pdk_ring_dequeue(r, obj) == 0;
-	case API_BULK:
-		return pdk_ring_dequeue_bulk(r, obj, n, NULL);
-	case API_BURST:
-		return pdk_ring_dequeue_burst(r, obj, n, NULL);
-	}
-	return 0;
+	return bench_ring_dequeue(r, obj, n, api);
 }
 
-static void print_row(const char *mode, enum api api, unsigned size,
+static void print_row(const char *mode, enum bench_ring_api api, unsigned size,
 		      double value)
 {
 	static const char *const kind[] = {"single", "bulk", "burst"};
 
 	printf("PDK APIs: %s: %s", mode, kind[api]);
-	if (api != API_SINGLE)
+	if (api != BENCH_RING_SINGLE)
 		printf(" (size: %u)", size);
 	printf(": %.2f\n", value);
 }
@@ -102,17 +86,17 @@ static void test_single(struct pdk_ring *r, const char *mode)
 
 	const uint64_t start = pdk_rdtsc();
 	for (unsigned i = 0; i < iterations; i++) {
-		ring_enqueue(r, burst, 1, API_SINGLE);
-		ring_dequeue(r, burst, 1, API_SINGLE);
+		ring_enqueue(r, burst, 1, BENCH_RING_SINGLE);
+		ring_dequeue(r, burst, 1, BENCH_RING_SINGLE);
 	}
 	const uint64_t end = pdk_rdtsc();
 
-	print_row(mode, API_SINGLE, 1, (double)(end - start) / iterations);
+	print_row(mode, BENCH_RING_SINGLE, 1, (double)(end - start) / iterations);
 	pdk_free(burst);
 }
 
 static void test_burst_bulk(struct pdk_ring *r, const char *mode,
-			    enum api api)
+			    enum bench_ring_api api)
 {
 	const unsigned iterations = 1u << 23;
 	void **burst = burst_buf();
@@ -138,10 +122,10 @@ static void test_empty_dequeue(struct pdk_ring *r, const char *mode)
 
 	const uint64_t start = pdk_rdtsc();
 	for (unsigned i = 0; i < iterations; i++)
-		ring_dequeue(r, burst, bulk_sizes[0], API_BULK);
+		ring_dequeue(r, burst, bulk_sizes[0], BENCH_RING_BULK);
 	const uint64_t end = pdk_rdtsc();
 
-	print_row(mode, API_BULK, bulk_sizes[0],
+	print_row(mode, BENCH_RING_BULK, bulk_sizes[0],
 		  (double)(end - start) / iterations);
 }
 
@@ -164,8 +148,8 @@ static double pair_phase(struct pdk_ring *r, void **burst, unsigned size,
 	const uint64_t start = pdk_rdtsc();
 	for (unsigned i = 0; i < iterations; i++)
 		do {
-			ret = dequeue ? ring_dequeue(r, burst, size, API_BULK)
-				      : ring_enqueue(r, burst, size, API_BULK);
+			ret = dequeue ? ring_dequeue(r, burst, size, BENCH_RING_BULK)
+				      : ring_enqueue(r, burst, size, BENCH_RING_BULK);
 			if (ret == 0)
 				pdk_pause();
 		} while (ret == 0);
@@ -207,8 +191,8 @@ static void run_on_pair(const struct rings *rings, unsigned c1, unsigned c2)
 			pdk_eal_wait_lcore(c1);
 			pdk_eal_wait_lcore(c2);
 		}
-		print_row("SP/SC", API_BULK, bulk_sizes[i], enq.spsc + deq.spsc);
-		print_row("MP/MC", API_BULK, bulk_sizes[i], enq.mpmc + deq.mpmc);
+		print_row("SP/SC", BENCH_RING_BULK, bulk_sizes[i], enq.spsc + deq.spsc);
+		print_row("MP/MC", BENCH_RING_BULK, bulk_sizes[i], enq.mpmc + deq.mpmc);
 	}
 }
 
@@ -256,8 +240,8 @@ static int all_side(void *arg)
 			pdk_pause();
 	begin = pdk_rdtsc();
 	while (diff < hz * ALL_LCORES_MS / 1000) {
-		ring_enqueue(p->r, burst, p->size, API_BULK);
-		ring_dequeue(p->r, burst, p->size, API_BULK);
+		ring_enqueue(p->r, burst, p->size, BENCH_RING_BULK);
+		ring_dequeue(p->r, burst, p->size, BENCH_RING_BULK);
 		count++;
 		diff = pdk_rdtsc() - begin;
 	}
@@ -334,12 +318,12 @@ int main(int argc, char **argv)
 	test_single(rings.mpmc, "MP/MC");
 
 	printf("\n### Testing burst enq/deq ###\n");
-	test_burst_bulk(rings.spsc, "SP/SC", API_BURST);
-	test_burst_bulk(rings.mpmc, "MP/MC", API_BURST);
+	test_burst_bulk(rings.spsc, "SP/SC", BENCH_RING_BURST);
+	test_burst_bulk(rings.mpmc, "MP/MC", BENCH_RING_BURST);
 
 	printf("\n### Testing bulk enq/deq ###\n");
-	test_burst_bulk(rings.spsc, "SP/SC", API_BULK);
-	test_burst_bulk(rings.mpmc, "MP/MC", API_BULK);
+	test_burst_bulk(rings.spsc, "SP/SC", BENCH_RING_BULK);
+	test_burst_bulk(rings.mpmc, "MP/MC", BENCH_RING_BULK);
 
 	printf("\n### Testing empty bulk deq ###\n");
 	test_empty_dequeue(rings.spsc, "SP/SC");
