@@ -310,6 +310,20 @@ json.dump({'memory': 'huge', 'pdk': {'runs_pps': [2e6, 4e6, 3e6]},
         self.assertEqual(r['pdk']['samples'], [2.0, 4.0, 3.0])
         self.assertEqual(r['ratios'], [2.0, 4.0, 1.5])
 
+    def test_ringcc(self):
+        icount = os.path.join(self.build, 'test/bench/icount')
+        self.script(icount, 'pdk-ring-icount',
+                    '#!/bin/sh\necho "$1: 10.00 cycles per iteration"\n')
+        self.script(icount, 'dpdk-ring-icount',
+                    '#!/bin/sh\necho "$1: 15.00 cycles per iteration"\n')
+        code, out, err = self.run_tool('--suite', 'ringcc', '--reps', '2',
+                                       '--json')
+        self.assertEqual(code, 0, err)
+        res = json.loads(out)
+        rows = {r['id']: r for r in res['rows']}
+        self.assertEqual(rows['ringcc MP/MC bulk 8']['ratios'], [1.5, 1.5])
+        self.assertIn('taskset -c 0', res['commands']['ringcc']['pdk'])
+
     def test_help_and_usage_errors(self):
         path = os.path.join(os.path.dirname(bc.__file__), 'pdk-bench-compare')
         p = subprocess.run([path, '--help'], stdout=subprocess.PIPE,
