@@ -7,7 +7,8 @@
  * Every device gets its own thread (lib/emu); this program only parses the
  * command line, starts the devices, and waits for signals: SIGTERM/SIGINT
  * shut down and remove the sockets, SIGUSR1 surprise-removes every device,
- * SIGUSR2 injects each device's `fault=` now.
+ * SIGUSR2 injects each device's `fault=` now; --control PATH takes fault
+ * injections and counter requests from other processes (control.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,8 @@
 #include <pdk_emu.h>
 #include <pdk_log.h>
 
+#include "control.h"
+
 #define MAX_DEVICES 64
 
 struct emud {
@@ -27,6 +30,7 @@ struct emud {
 	struct pdk_emu_dev *devs[MAX_DEVICES];
 	unsigned n;
 	const char *ready_file;
+	const char *control;
 	int log_level;
 };
 
@@ -34,10 +38,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pdk-emud --device TYPE,socket=PATH[,key=value...] [--device ...]\n"
-		"                [--ready-file PATH] [--log-level LEVEL]\n"
+		"                [--ready-file PATH] [--control PATH] [--log-level LEVEL]\n"
 		"Serves emulated PCI devices over vfio-user sockets.\n"
 		"  --device SPEC      a device to serve (repeat for more)\n"
 		"  --ready-file PATH  written with the socket paths once all listen\n"
+		"  --control PATH     a socket taking 'list', 'inject DEV FAULT',\n"
+		"                     'fault DEV allones|remove', 'stats DEV' lines\n"
 		"  --log-level LEVEL  err|warning|notice|info|debug (default info)\n"
 		"  --help             this text, device types and their knobs\n"
 		"Signals: TERM/INT stop and remove the sockets; USR1 surprise-removes\n"
@@ -70,13 +76,14 @@ static int parse_args(struct emud *e, int argc, char **argv)
 	static const struct option opts[] = {
 		{"device", required_argument, NULL, 'd'},
 		{"ready-file", required_argument, NULL, 'r'},
+		{"control", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:r:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:c:l:h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			help();
 			return 1;
@@ -88,6 +95,8 @@ static int parse_args(struct emud *e, int argc, char **argv)
 			return -1;
 		} else if (c == 'r') {
 			e->ready_file = optarg;
+		} else if (c == 'c') {
+			e->control = optarg;
 		} else if (c == 'l') {
 			e->log_level = pdk_log_parse_level(optarg);
 			if (e->log_level > 0)
@@ -148,6 +157,12 @@ static int start_devices(struct emud *e)
 		       pdk_emu_dev_socket(e->devs[i]));
 	}
 	fflush(stdout);
+	if (e->control && (errno = -control_start(e->control, e->devs, e->n))) {
+		fprintf(stderr, "pdk-emud: --control %s: %s (a live pdk-emud's socket, "
+			"or not a socket?)\n", e->control, strerror(errno));
+		return 1;
+	}
+	/* last: a test that sees the ready file finds the control socket */
 	if (e->ready_file && write_ready(e)) {
 		fprintf(stderr, "pdk-emud: --ready-file %s: %s\n", e->ready_file,
 			strerror(errno));
@@ -199,6 +214,7 @@ int main(int argc, char **argv)
 	rc = start_devices(&e);
 	if (rc == 0)
 		serve(&e, &set);
+	control_stop();
 	for (unsigned i = 0; i < e.n; i++)
 		pdk_emu_dev_destroy(e.devs[i]);
 	if (e.ready_file && rc == 0)

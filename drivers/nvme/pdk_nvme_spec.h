@@ -145,6 +145,20 @@ enum pdk_nvme_cmd_specific_sc {
 	PDK_NVME_SC_FEATURE_NOT_SAVEABLE = 0x0d,
 };
 
+/* 4.6.1.2.4 Path related status (SCT 3). The driver also uses these for
+ * commands it ends itself: the host aborted it (timeout, reset budget spent,
+ * queue freed) or the path to the controller is gone. */
+enum pdk_nvme_path_sc {
+	PDK_NVME_SC_INTERNAL_PATH_ERROR = 0x00,
+	PDK_NVME_SC_CTRLR_PATHING_ERROR = 0x60,
+	PDK_NVME_SC_HOST_PATHING_ERROR = 0x70,
+	PDK_NVME_SC_ABORTED_BY_HOST = 0x71,
+};
+
+/* Status word bits (with the phase tag in bit 0), 4.6.1 */
+#define PDK_NVME_STATUS_MORE (1u << 14)
+#define PDK_NVME_STATUS_DNR (1u << 15)
+
 /* 5 Admin command opcodes */
 enum pdk_nvme_admin_opc {
 	PDK_NVME_OPC_DELETE_IO_SQ = 0x00,
@@ -401,6 +415,84 @@ struct pdk_nvme_ns_data {
 static_assert(sizeof(struct pdk_nvme_ns_data) == 4096, "Identify Namespace (5.15.2.2)");
 static_assert(offsetof(struct pdk_nvme_ns_data, lbaf) == 128, "LBAF0 at byte 128");
 
+/*
+ * Additions used by the emulated controller (lib/emu/nvme_*.c); the
+ * driver may use them too.
+ */
+
+/* 3.1.1 CAP fields as the controller builds them */
+#define PDK_NVME_CAP_CQR_BIT (1ull << 16)
+#define PDK_NVME_CAP_TO_SHIFT 24
+#define PDK_NVME_CAP_DSTRD_SHIFT 32
+#define PDK_NVME_CAP_CSS_SHIFT 37
+#define PDK_NVME_CAP_MPSMIN_SHIFT 48
+#define PDK_NVME_CAP_MPSMAX_SHIFT 52
+
+/* 3.1.5 CC fields, read side */
+#define PDK_NVME_CC_CSS(cc) (((cc) >> PDK_NVME_CC_CSS_SHIFT) & 0x7u)
+#define PDK_NVME_CC_MPS(cc) (((cc) >> PDK_NVME_CC_MPS_SHIFT) & 0xfu)
+#define PDK_NVME_CC_AMS(cc) (((cc) >> PDK_NVME_CC_AMS_SHIFT) & 0x7u)
+#define PDK_NVME_CC_IOSQES(cc) (((cc) >> PDK_NVME_CC_IOSQES_SHIFT) & 0xfu)
+#define PDK_NVME_CC_IOCQES(cc) (((cc) >> PDK_NVME_CC_IOCQES_SHIFT) & 0xfu)
+
+/* 3.1.6 CSTS.SHST: shutdown processing occurring */
+#define PDK_NVME_CSTS_SHST_OCCURRING (1u << 2)
+
+/* 3.1.8 AQA fields (0's based sizes) */
+#define PDK_NVME_AQA_ASQS(aqa) ((aqa) & 0xfffu)
+#define PDK_NVME_AQA_ACQS(aqa) (((aqa) >> 16) & 0xfffu)
+
+/* 4.2 CDW0 flags: FUSE bits 1:0, PSDT bits 7:6 (0 = PRPs) */
+#define PDK_NVME_CMD_FUSE_MASK 0x03u
+#define PDK_NVME_CMD_PSDT_MASK 0xc0u
+
+/* 4.6.1.2.1 more generic status codes */
+#define PDK_NVME_SC_COMMAND_SEQUENCE_ERROR 0x0c
+
+/* 5.2 Asynchronous event completion dword 0: type, info, log page */
+#define PDK_NVME_AER_TYPE_ERROR 0x0
+#define PDK_NVME_AER_TYPE_SMART 0x1
+#define PDK_NVME_AER_TYPE_NOTICE 0x2
+#define PDK_NVME_AER_INFO_INVALID_DB_REG 0x00   /* error: no such doorbell */
+#define PDK_NVME_AER_INFO_INVALID_DB_VALUE 0x01 /* error: bad doorbell value */
+#define PDK_NVME_AER_INFO_TEMPERATURE 0x01      /* SMART: threshold crossed */
+#define PDK_NVME_AER_CDW0(type, info, lid) \
+	((uint32_t)(type) | ((uint32_t)(info) << 8) | ((uint32_t)(lid) << 16))
+
+/* 5.21.1.11 Asynchronous event configuration: SMART warnings (bits 7:0) */
+#define PDK_NVME_AEC_SMART_TEMPERATURE (1u << 1)
+/* 5.14.1.2 SMART critical warning bits */
+#define PDK_NVME_SMART_WARN_TEMPERATURE (1u << 1)
+/* 5.21.1.10 Write Atomicity Normal */
+#define PDK_NVME_FEAT_WRITE_ATOMICITY 0x0a
+/* 5.21 Get Features select (CDW10 bits 10:8) */
+#define PDK_NVME_FEAT_SEL_CURRENT 0
+#define PDK_NVME_FEAT_SEL_DEFAULT 1
+#define PDK_NVME_FEAT_SEL_SAVED 2
+#define PDK_NVME_FEAT_SEL_SUPPORTED 3
+#define PDK_NVME_FEAT_CAP_CHANGEABLE (1u << 2)
+
+/* 5.15.2.1 VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported */
+#define PDK_NVME_VWC_FLUSH_BROADCAST (3u << 1)
+/* 5.15.2.1 LPA bit 2: extended data for Get Log Page (offset, NUMDU) */
+#define PDK_NVME_LPA_EXTENDED (1u << 2)
+/* 5.15 Identify CNS 03h: namespace identification descriptor type NGUID */
+#define PDK_NVME_NIDT_NGUID 0x2
+/* A command for every active namespace */
+#define PDK_NVME_NSID_ALL 0xffffffffu
+
+/* 6.9 / 6.15 Read and Write CDW12: FUA (bit 30); NLB (15:0) is 0's based */
+#define PDK_NVME_IO_FUA (1u << 30)
+
+/* 5.14.1.3 Firmware slot information (512 bytes) */
+struct pdk_nvme_fw_log {
+	uint8_t afi;
+	uint8_t rsvd1[7];
+	char frs[7][8];
+	uint8_t rsvd64[448];
+};
+static_assert(sizeof(struct pdk_nvme_fw_log) == 512, "firmware slot log (5.14.1.3)");
+
 /* Doorbell register of queue `qid` (tail for SQ, head for CQ), 3.1.21/22 */
 static inline uint32_t pdk_nvme_sq_doorbell(uint16_t qid, uint32_t dstrd)
 {
@@ -415,6 +507,35 @@ static inline uint32_t pdk_nvme_cq_doorbell(uint16_t qid, uint32_t dstrd)
 /* 5.3 / 5.4 Create I/O queue flags */
 #define PDK_NVME_QUEUE_PHYS_CONTIG (1u << 0)
 #define PDK_NVME_CQ_IRQ_ENABLED (1u << 1)
+
+/* 5.1 Abort: CDW10 holds the command id and its submission queue */
+#define PDK_NVME_ABORT_CDW10(sqid, cid) (((uint32_t)(cid) << 16) | (uint16_t)(sqid))
+
+/* 5.2 Asynchronous event completion, dword 0 */
+#define PDK_NVME_AER_TYPE(dw0) ((dw0) & 0x7u)
+#define PDK_NVME_AER_INFO(dw0) (((dw0) >> 8) & 0xffu)
+#define PDK_NVME_AER_LOG_PAGE(dw0) (((dw0) >> 16) & 0xffu)
+
+/* 5.14 Get Log Page: CDW10 LID (7:0), RAE (15), NUMDL (31:16); CDW11 NUMDU */
+#define PDK_NVME_LOG_CDW10(lid, ndw) \
+	((uint32_t)(lid) | ((((uint32_t)(ndw) - 1) & 0xffffu) << 16))
+#define PDK_NVME_LOG_CDW11(ndw) ((((uint32_t)(ndw) - 1) >> 16) & 0xffffu)
+
+/* 5.21.1.7 Number of Queues: 0's based counts, requested in CDW11 and
+ * granted in completion dword 0 (NSQA 15:0, NCQA 31:16) */
+#define PDK_NVME_NUM_QUEUES(nsq, ncq) ((((uint32_t)(ncq) - 1) << 16) | ((uint32_t)(nsq) - 1))
+
+/* 5.15.2.2 FLBAS: format index (3:0), metadata at the end of the LBA (4) */
+#define PDK_NVME_FLBAS_INDEX(f) ((f) & 0xfu)
+#define PDK_NVME_FLBAS_EXTENDED (1u << 4)
+
+/* 5.15.2.4 Active namespace list: up to 1024 ids, ascending, 0 ends it */
+#define PDK_NVME_NS_LIST_MAX 1024
+
+/* 6.16 Write Zeroes / 6.9 Read / 6.15 Write: starting LBA in CDW10-11,
+ * 0's based block count in CDW12 (15:0, so at most 65536 blocks); FUA is
+ * PDK_NVME_IO_FUA above */
+#define PDK_NVME_IO_NLB_MAX 65536u
 
 #ifdef __cplusplus
 }

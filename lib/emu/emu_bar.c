@@ -263,7 +263,8 @@ static void bar_mmap_policy(const struct pdk_emu_dev *dev, unsigned bar,
 		return; /* the holes swallowed the whole BAR */
 	r->info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	r->info.offset = b->fd_off;
-	r->msix_mappable = msix_bar && mode == EMU_MMAP_WHOLE;
+	/* a kernel never reports both: with traps, the areas say it all */
+	r->msix_mappable = msix_bar && mode == EMU_MMAP_WHOLE && b->ntraps == 0;
 	if (n > 1 || r->areas[0].offset != 0 || r->areas[0].size != b->size) {
 		r->sparse = true;
 		r->nr_areas = n;

@@ -19,19 +19,8 @@
 #define SEND_TIMEOUT_S 5      /* a client that stops reading is dropped */
 #define BUSY_WAIT_MS 200      /* for the VERSION of a client we turn away */
 
-static int socket_addr(const struct pdk_emu_dev *dev, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(dev->opts.socket) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, dev->opts.socket, strlen(dev->opts.socket));
-	return 0;
-}
-
 /* A socket file left behind by a dead server is removed; a live one kept. */
-static int clear_stale(const struct pdk_emu_dev *dev,
-		       const struct sockaddr_un *sa)
+static int clear_stale(const struct sockaddr_un *sa)
 {
 	struct stat st;
 	int fd, rc;
@@ -47,39 +36,53 @@ static int clear_stale(const struct pdk_emu_dev *dev,
 	close(fd);
 	if (rc == 0)
 		return -EADDRINUSE;
-	EMU_LOG(INFO, dev, "removing stale socket %s", sa->sun_path);
+	PDK_LOG(INFO, "emu", "removing stale socket %s", sa->sun_path);
 	return unlink(sa->sun_path) ? -errno : 0;
+}
+
+int pdk_emu_listen(const char *path, int flags)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	rc = clear_stale(&sa);
+	if (rc)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (listen(fd, 8)) {
+		rc = -errno;
+		close(fd);
+		unlink(path); /* ours: bind made it */
+		return rc;
+	}
+	return fd;
 }
 
 int emu_listen(struct pdk_emu_dev *dev)
 {
-	struct sockaddr_un sa;
-	int fd = -1, rc = socket_addr(dev, &sa);
+	int fd = pdk_emu_listen(dev->opts.socket, SOCK_NONBLOCK);
 
-	if (rc == 0)
-		rc = clear_stale(dev, &sa);
-	if (rc)
-		goto fail;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		rc = -errno;
-		goto fail;
+	if (fd < 0) {
+		pdk_emu_dev_error(dev, "socket %s: %s%s", dev->opts.socket, strerror(-fd),
+				  fd == -EADDRINUSE ? " (another server is listening on it)" :
+				  fd == -EEXIST ? " (a file that is not a socket is in the way)" :
+						  "");
+		return fd;
 	}
 	dev->socket_ours = true;
-	if (listen(fd, 8)) {
-		rc = -errno;
-		goto fail;
-	}
 	dev->listen_fd = fd;
 	EMU_LOG(INFO, dev, "listening on %s", dev->opts.socket);
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	pdk_emu_dev_error(dev, "socket %s: %s%s", dev->opts.socket, strerror(-rc),
-		     rc == -EADDRINUSE ? " (another server is listening on it)" :
-		     rc == -EEXIST ? " (a file that is not a socket is in the way)" : "");
-	return rc;
 }
 
 /* Answer the first command of a client we cannot serve, then hang up. */

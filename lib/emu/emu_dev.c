@@ -150,11 +150,22 @@ static bool due(const struct pdk_emu_dev *dev, int64_t after, bool *done,
 	return true;
 }
 
+/* A timer that can still fire (reading the clock costs on every round). */
+static bool timers_armed(const struct pdk_emu_dev *dev)
+{
+	return dev->state == EMU_REMOVING ||
+	       (dev->opts.allones_after_ms >= 0 && !dev->timed_allones) ||
+	       (dev->opts.remove_after_ms >= 0 && !dev->timed_remove) ||
+	       (dev->opts.fault_after_ms >= 0 && !dev->timed_fault);
+}
+
 /* Faults and injections from other threads, timers. */
 static void tick(struct pdk_emu_dev *dev)
 {
-	unsigned f = atomic_exchange(&dev->faults, 0);
-	int64_t now = emu_now_ms();
+	/* a plain load first: the exchange would write the line every round */
+	unsigned f = atomic_load_explicit(&dev->faults, memory_order_relaxed) ?
+			     atomic_exchange(&dev->faults, 0) : 0;
+	int64_t now = timers_armed(dev) ? emu_now_ms() : 0;
 
 	if (f & (1u << PDK_EMU_FAULT_ALLONES) ||
 	    due(dev, dev->opts.allones_after_ms, &dev->timed_allones, now))
@@ -179,10 +190,10 @@ static void tick(struct pdk_emu_dev *dev)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* Milliseconds until the next timer, -1 for none. */
-static int64_t next_timer(const struct pdk_emu_dev *dev)
+/* Milliseconds from `now` until the next timer, -1 for none. */
+static int64_t timer_in(const struct pdk_emu_dev *dev, int64_t now)
 {
-	int64_t next = -1, now = emu_now_ms();
+	int64_t next = -1;
 	const int64_t after[] = {dev->timed_allones ? -1 : dev->opts.allones_after_ms,
 				 dev->timed_remove ? -1 : dev->opts.remove_after_ms,
 				 dev->timed_fault ? -1 : dev->opts.fault_after_ms};
@@ -200,6 +211,13 @@ static int64_t next_timer(const struct pdk_emu_dev *dev)
 		next = next < 0 ? t : PDK_MIN(next, t);
 	}
 	return next < 0 ? next : PDK_MAX(next, (int64_t)0);
+}
+
+/* Milliseconds until the next timer, -1 for none. */
+static int64_t next_timer(const struct pdk_emu_dev *dev)
+{
+	/* idle rounds come often: no clock read when nothing can fire */
+	return timers_armed(dev) ? timer_in(dev, emu_now_ms()) : -1;
 }
 
 /* How long to sleep after `idle` idle rounds, in us (-1: until woken). */

@@ -93,15 +93,19 @@ static int map_fd(struct pdk_emu_dev *dev, struct emu_dma_map *e, int fd)
 	return 0;
 }
 
-/* Alignment to the smallest page size offered, overlap, table limit. */
+/*
+ * IOVA and size aligned to the smallest page size offered (the IOMMU's
+ * rule), the file offset to the host page (mmap's rule); no overlap; room.
+ */
 static int map_check(struct pdk_emu_dev *dev, const struct vfio_user_dma_map *m,
 		     int fd, unsigned *pos)
 {
 	const struct emu_dma *d = &dev->dma;
 	uint64_t pg = dev->opts.pgsizes & -dev->opts.pgsizes;
+	uint64_t host = (uint64_t)sysconf(_SC_PAGESIZE);
 	unsigned i;
 
-	if ((m->addr | m->size | (fd >= 0 ? m->offset : 0)) & (pg - 1))
+	if (((m->addr | m->size) & (pg - 1)) || (fd >= 0 && (m->offset & (host - 1))))
 		return -EINVAL;
 	if (d->n >= dev->opts.max_dma_maps)
 		return -ENOSPC;

@@ -37,8 +37,10 @@ static const struct pdk_emu_knob common_knobs[] = {
 	{NULL, NULL, NULL},
 };
 
-static const struct pdk_emu_model *models[MODELS_MAX] = {&emu_model_testdev};
-static unsigned nb_models = 1;
+static const struct pdk_emu_model *models[MODELS_MAX] = {&emu_model_testdev,
+							  &emu_model_nvme,
+							  &emu_model_virtio_net};
+static unsigned nb_models = 3;
 static pthread_mutex_t models_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const struct pdk_emu_knob *pdk_emu_common_knobs(void)
@@ -181,9 +183,8 @@ int pdk_emu_dev_knob_u64(struct pdk_emu_dev *dev, const char *name,
 	return 0;
 }
 
-/* A numeric knob within [lo, hi]; `*out` untouched when absent. */
-static int knob_range(struct pdk_emu_dev *dev, const char *name, uint64_t lo,
-		      uint64_t hi, uint64_t *out)
+int pdk_emu_dev_knob_range(struct pdk_emu_dev *dev, const char *name,
+			   uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	uint64_t v;
 	int rc = pdk_emu_dev_knob_u64(dev, name, &v);
@@ -235,7 +236,7 @@ static int parse_layout_knobs(struct pdk_emu_dev *dev, struct emu_opts *o)
 	rc |= knob_enum(dev, "msix", layouts, &layout);
 	rc |= knob_enum(dev, "msix-mmap", mmaps, &mm);
 	rc |= knob_enum(dev, "page-size", pages, &page);
-	rc |= knob_range(dev, "vectors", 1, EMU_MSIX_MAX, &v);
+	rc |= pdk_emu_dev_knob_range(dev, "vectors", 1, EMU_MSIX_MAX, &v);
 	o->msix_layout = (enum emu_msix_layout)layout;
 	o->msix_mmap = (enum emu_msix_mmap)mm;
 	o->page_size = page ? 65536 : 4096;
@@ -248,12 +249,12 @@ static int parse_limit_knobs(struct pdk_emu_dev *dev, struct emu_opts *o)
 	uint64_t maps = 0, fds = 0, idle = 0, cpu = UINT64_MAX;
 	int rc = 0;
 
-	rc |= knob_range(dev, "pgsizes", 4096, UINT64_MAX, &o->pgsizes);
-	rc |= knob_range(dev, "max-dma-maps", 1, 1u << 20, &maps);
-	rc |= knob_range(dev, "max-fds", 1, PDK_VFIO_USER_FDS_MAX, &fds);
-	rc |= knob_range(dev, "max-xfer", 4096, 64ull << 20, &o->max_xfer);
-	rc |= knob_range(dev, "cpu", 0, CPU_SETSIZE - 1, &cpu);
-	rc |= knob_range(dev, "idle-us", 0, 1000000, &idle);
+	rc |= pdk_emu_dev_knob_range(dev, "pgsizes", 4096, UINT64_MAX, &o->pgsizes);
+	rc |= pdk_emu_dev_knob_range(dev, "max-dma-maps", 1, 1u << 20, &maps);
+	rc |= pdk_emu_dev_knob_range(dev, "max-fds", 1, PDK_VFIO_USER_FDS_MAX, &fds);
+	rc |= pdk_emu_dev_knob_range(dev, "max-xfer", 4096, 64ull << 20, &o->max_xfer);
+	rc |= pdk_emu_dev_knob_range(dev, "cpu", 0, CPU_SETSIZE - 1, &cpu);
+	rc |= pdk_emu_dev_knob_range(dev, "idle-us", 0, 1000000, &idle);
 	if (rc == 0 && (o->pgsizes & 4095)) {
 		pdk_emu_dev_error(dev, "bad value for knob 'pgsizes': page sizes "
 			     "below 4 KiB cannot be mapped");
@@ -273,10 +274,10 @@ static int parse_fault_knobs(struct pdk_emu_dev *dev, struct emu_opts *o)
 	const char *fault = pdk_emu_dev_knob(dev, "fault");
 	int rc = 0;
 
-	rc |= knob_range(dev, "allones-after-ms", 0, day, &a);
-	rc |= knob_range(dev, "remove-after-ms", 0, day, &r);
-	rc |= knob_range(dev, "remove-grace-ms", 0, 60000, &g);
-	rc |= knob_range(dev, "fault-after-ms", 0, day, &f);
+	rc |= pdk_emu_dev_knob_range(dev, "allones-after-ms", 0, day, &a);
+	rc |= pdk_emu_dev_knob_range(dev, "remove-after-ms", 0, day, &r);
+	rc |= pdk_emu_dev_knob_range(dev, "remove-grace-ms", 0, 60000, &g);
+	rc |= pdk_emu_dev_knob_range(dev, "fault-after-ms", 0, day, &f);
 	if (rc)
 		return -EINVAL;
 	o->allones_after_ms = a == UINT64_MAX ? -1 : (int64_t)a;

@@ -239,4 +239,10 @@ bool emu_alive(const struct pdk_emu_dev *dev);
 /* testdev.c */
 extern const struct pdk_emu_model emu_model_testdev;
 
+/* nvme_ctrl.c */
+extern const struct pdk_emu_model emu_model_nvme;
+
+/* virtio_net.c */
+extern const struct pdk_emu_model emu_model_virtio_net;
+
 #endif /* EMU_PRIVATE_H */

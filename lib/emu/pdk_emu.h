@@ -121,6 +121,13 @@ PDK_API int pdk_emu_dev_start(struct pdk_emu_dev *dev);
 /* Stop the thread, drop the client, remove the socket, free. */
 PDK_API void pdk_emu_dev_destroy(struct pdk_emu_dev *dev);
 PDK_API const char *pdk_emu_dev_socket(const struct pdk_emu_dev *dev);
+/*
+ * Listen on a UNIX stream socket at `path`, first removing a socket file a
+ * dead server left there (pdk-emud's control socket uses it too). The fd
+ * (SOCK_CLOEXEC, plus `flags` such as SOCK_NONBLOCK) or -EADDRINUSE (a
+ * live server has it), -EEXIST (a file that is not a socket), -ENAMETOOLONG.
+ */
+PDK_API int pdk_emu_listen(const char *path, int flags);
 PDK_API const char *pdk_emu_dev_name(const struct pdk_emu_dev *dev);
 
 /* Framework faults. */
@@ -181,6 +188,12 @@ PDK_API const char *pdk_emu_dev_knob(const struct pdk_emu_dev *dev,
 /* Knob as a number (0x.., k/m/g suffixes). 0, -ENOENT, -EINVAL (logged). */
 PDK_API int pdk_emu_dev_knob_u64(struct pdk_emu_dev *dev, const char *name,
 				 uint64_t *out);
+/*
+ * Knob as a number within [lo, hi]. 0 (`*out` untouched when the knob is
+ * absent and has no default) or -EINVAL with an error naming the knob.
+ */
+PDK_API int pdk_emu_dev_knob_range(struct pdk_emu_dev *dev, const char *name,
+				   uint64_t lo, uint64_t hi, uint64_t *out);
 /* Record why init failed ("stuck: expected 0 or 1"); shown by create. */
 PDK_API void pdk_emu_dev_error(struct pdk_emu_dev *dev, const char *fmt, ...)
 	PDK_FORMAT(2, 3);

@@ -284,3 +284,11 @@ int vfio_iommu_parse(const void *buf, uint32_t len, struct pdk_vfio_iommu_info *
 	return vfio_cap_walk(buf, len, sizeof(info), info.cap_offset, iommu_cap, &c,
 			     err, errlen);
 }
+
+uint32_t vfio_irq_flags(uint32_t f)
+{
+	return (f & VFIO_IRQ_INFO_EVENTFD ? PDK_VFIO_IRQ_EVENTFD : 0) |
+	       (f & VFIO_IRQ_INFO_MASKABLE ? PDK_VFIO_IRQ_MASKABLE : 0) |
+	       (f & VFIO_IRQ_INFO_AUTOMASKED ? PDK_VFIO_IRQ_AUTOMASKED : 0) |
+	       (f & VFIO_IRQ_INFO_NORESIZE ? PDK_VFIO_IRQ_NORESIZE : 0);
+}

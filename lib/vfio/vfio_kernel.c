@@ -513,10 +513,7 @@ static int kernel_irq_info(struct pdk_vfio_dev *dev, uint32_t index,
 		return -errno;
 	out->index = index;
 	out->count = info.count;
-	out->flags = (info.flags & VFIO_IRQ_INFO_EVENTFD ? PDK_VFIO_IRQ_EVENTFD : 0) |
-		     (info.flags & VFIO_IRQ_INFO_MASKABLE ? PDK_VFIO_IRQ_MASKABLE : 0) |
-		     (info.flags & VFIO_IRQ_INFO_AUTOMASKED ? PDK_VFIO_IRQ_AUTOMASKED : 0) |
-		     (info.flags & VFIO_IRQ_INFO_NORESIZE ? PDK_VFIO_IRQ_NORESIZE : 0);
+	out->flags = vfio_irq_flags(info.flags);
 	return 0;
 }
 

@@ -155,6 +155,8 @@ int vfio_region_parse(const void *buf, uint32_t len, struct pdk_vfio_region *out
 		      char *err, size_t errlen);
 int vfio_iommu_parse(const void *buf, uint32_t len, struct pdk_vfio_iommu_info *out,
 		     char *err, size_t errlen);
+/* VFIO_IRQ_INFO_* flags (kernel and vfio-user alike) as PDK_VFIO_IRQ_*. */
+uint32_t vfio_irq_flags(uint32_t vfio_flags);
 
 /* vfio_bar.c */
 void vfio_bars_unmap(struct pdk_vfio_dev *dev);

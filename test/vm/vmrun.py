@@ -40,6 +40,13 @@ CONFIGS = {
     # ...or in a BAR of its own.
     "msix-exclusive": "nvme,serial=PDKVM0001,drive=d0,msix-exclusive-bar=on",
 }
+# The virtio-net pair: QEMU's default transitional device (1af4:1000, no
+# ACCESS_PLATFORM: it reads guest-physical addresses), or a modern-only one
+# that goes through the IOMMU (1af4:1041, ACCESS_PLATFORM).
+VIRTIO = {
+    "default": "",
+    "msix-exclusive": ",disable-legacy=on,iommu_platform=on",
+}
 DISK_MB = 64
 BOOT_TIMEOUT = 600
 
@@ -191,8 +198,10 @@ def qemu_cmd(args, kroot, initrd, disk):
             "-device", "intel-iommu,intremap=on,caching-mode=on",
             "-device", CONFIGS[args.config],
             "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-            "-netdev", "hubport,id=p0,hubid=0", "-device", "virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01",
-            "-netdev", "hubport,id=p1,hubid=0", "-device", "virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02"]
+            "-netdev", "hubport,id=p0,hubid=0",
+            "-device", "virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01" + VIRTIO[args.config],
+            "-netdev", "hubport,id=p1,hubid=0",
+            "-device", "virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02" + VIRTIO[args.config]]
 
 
 def parse_results(text):

@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -101,6 +103,21 @@ static inline int emu_test_main(const struct CMUnitTest *tests, size_t n,
 }
 #define EMU_TEST_MAIN(tests) emu_test_main(tests, PDK_DIM(tests), __FILE__)
 
+/* A listening socket at emu_path(name) for a hand-made server; its path
+ * in `path` (at least 108 bytes). */
+static inline int emu_listen_raw(const char *name, char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", emu_path(name));
+	unlink(sa.sun_path);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 1), 0);
+	memcpy(path, sa.sun_path, sizeof(sa.sun_path));
+	return s;
+}
+
 /* Poll a 32-bit register (slow path) until (v & mask) == want. */
 static inline uint32_t emu_wait_reg(struct vuc *c, uint32_t region, uint64_t off,
 				    uint32_t mask, uint32_t want)
@@ -191,6 +208,43 @@ static inline int emud_stop(pid_t pid, int sig)
 	waitpid(pid, &status, 0);
 	fail_msg("pdk-emud did not stop on signal %d", sig);
 	return -1;
+}
+
+/*
+ * One request on pdk-emud's control socket (--control PATH): the reply
+ * line (without its newline) in `reply`. 0 when it starts with "ok".
+ */
+static inline int emud_ctl(const char *path, const char *req, char *reply,
+			   size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t have = 0;
+	ssize_t r;
+
+	reply[0] = '\0';
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req) || write(fd, "\n", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (have + 1 < len && (r = read(fd, reply + have, len - 1 - have)) > 0) {
+		have += (size_t)r;
+		if (memchr(reply, '\n', have))
+			break;
+	}
+	close(fd);
+	reply[have] = '\0';
+	if (have && reply[have - 1] == '\n')
+		reply[have - 1] = '\0';
+	return strncmp(reply, "ok", 2) ? -EINVAL : 0;
 }
 
 #endif /* EMU_TEST_H */

@@ -286,8 +286,10 @@ static void test_dma_limits(void **state)
 	assert_int_equal(c.server.pgsizes, 0x210000);
 	/* the smallest page size (64 KiB) sets the alignment */
 	assert_int_equal(vuc_dma_map(&c, 0x10000000, 0x1000, memfd, 0, rw), -EINVAL);
-	assert_int_equal(vuc_dma_map(&c, 0x10000000, 0x10000, memfd, 0x1000, rw), -EINVAL);
-	assert_int_equal(vuc_dma_map(&c, 0x10000000, 0x10000, memfd, 0x10000, rw), 0);
+	assert_int_equal(vuc_dma_map(&c, 0x10001000, 0x10000, memfd, 0, rw), -EINVAL);
+	/* the file offset only needs the host page (mmap's rule) */
+	assert_int_equal(vuc_dma_map(&c, 0x10000000, 0x10000, memfd, 0x800, rw), -EINVAL);
+	assert_int_equal(vuc_dma_map(&c, 0x10000000, 0x10000, memfd, 0x1000, rw), 0);
 	/* two mappings at once, no more */
 	assert_int_equal(vuc_dma_map(&c, 0x20000000, 0x10000, memfd, 0, rw), -ENOSPC);
 	assert_int_equal(vuc_dma_unmap(&c, 0x10000000, 0x10000), 0);

@@ -49,8 +49,8 @@ static const struct layout_case cases[] = {
 	/* a model trap (the doorbell page) as well */
 	{"msix-mmap=sparse,trap-db=1", 0, 0x800,
 	 {{0, K(16), true, false, 1, {{K(8), K(8)}}}}},
-	{"msix-mmap=whole,trap-db=1", 0, 0x800,
-	 {{0, K(16), true, true, 2, {{0, K(4)}, {K(8), K(8)}}}}},
+	{"msix-mmap=whole,trap-db=1", 0, 0x800, /* traps: areas, no MSIX_MAPPABLE */
+	 {{0, K(16), true, false, 2, {{0, K(4)}, {K(8), K(8)}}}}},
 	{"msix-mmap=whole,trap-db=1,page-size=64k", 0, 0x800,
 	 {{0, K(16), false, false, 0, {{0}}}}},
 	/* table and PBA in BAR4 of their own */

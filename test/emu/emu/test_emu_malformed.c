@@ -396,11 +396,7 @@ static int evil_call(enum evil_mode mode)
 	uint32_t x;
 	int fd = -1, rc;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", emu_path("evil.sock"));
-	unlink(sa.sun_path);
-	e.lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(e.lsock, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(e.lsock, 1), 0);
+	e.lsock = emu_listen_raw("evil.sock", sa.sun_path);
 	pthread_create(&t, NULL, evil_server, &e);
 	assert_int_equal(vuc_connect_raw(&v, sa.sun_path), 0);
 	if (mode == EVIL_BAD_VERSION)
