@@ -14,8 +14,6 @@
 #ifndef PDK_RING_INLINE_H
 #define PDK_RING_INLINE_H
 
-#include <sched.h>
-
 /* Pauses a multi-producer/consumer spends waiting for a preempted
  * predecessor before it yields the CPU. */
 #define PDK_RING_SPINS_BEFORE_YIELD 1024
@@ -60,40 +58,48 @@ pdk__ring_move_head(struct pdk_ring_headtail *me,
 		}
 		/* acq_rel on success: release pairs with the acquire load of
 		 * head above in the next thread of this side; acquire pairs
-		 * with the previous one's release. Failure reloads `head`. */
-		if (atomic_compare_exchange_weak_explicit(
-			    &me->head, &head, head + want,
-			    memory_order_acq_rel, memory_order_acquire))
+		 * with the previous one's release. Failure reloads `head`.
+		 * `seen`, not `head`, takes the value the CAS read: on success
+		 * the copy and the tail wait then use the head loaded before
+		 * it instead of waiting for the locked instruction's result. */
+		uint32_t seen = head;
+
+		if (pdk_likely(atomic_compare_exchange_weak_explicit(
+			    &me->head, &seen, head + want,
+			    memory_order_acq_rel, memory_order_acquire)))
 			break;
+		head = seen;
 	}
 	*old_head = head;
 	*left = avail - want;
 	return want;
 }
 
+/*
+ * Step 3's wait, out of line (ring.c): pauses until ht->tail reaches
+ * old_head, then acquire-loads it once more. A pinned lcore waits a few
+ * dozen cycles; a long wait means the thread that reserved before us was
+ * preempted mid-operation (more threads than cores), so after
+ * PDK_RING_SPINS_BEFORE_YIELD pauses it yields the CPU instead of spinning
+ * out its time slice. Out of line because a call (sched_yield) inside the
+ * inline code made the compiler keep the ring's addresses in callee-saved
+ * registers and spill others to the stack on every operation.
+ */
+PDK_API __attribute__((cold)) void
+pdk__ring_wait_tail(struct pdk_ring_headtail *ht, uint32_t old_head);
+
 /* Step 3. */
 static PDK_ALWAYS_INLINE void
 pdk__ring_update_tail(struct pdk_ring_headtail *ht, uint32_t old_head,
 		      uint32_t new_head)
 {
-	unsigned spins = 0;
-
 	/* Earlier reservations on our side publish first. acquire: pairs with
 	 * the release store below by the thread that reserved just before us,
-	 * so its slot accesses happen before our release publishes both.
-	 * A pinned lcore waits a few dozen cycles; a long wait means that
-	 * thread was preempted mid-operation (more threads than cores), so
-	 * give it the CPU instead of spinning out our time slice. */
-	if (!ht->single)
-		while (atomic_load_explicit(&ht->tail, memory_order_acquire) !=
-		       old_head) {
-			if (++spins < PDK_RING_SPINS_BEFORE_YIELD) {
-				pdk_pause();
-			} else {
-				sched_yield();
-				spins = 0;
-			}
-		}
+	 * so its slot accesses happen before our release publishes both. */
+	if (!ht->single &&
+	    pdk_unlikely(atomic_load_explicit(&ht->tail, memory_order_acquire) !=
+			 old_head))
+		pdk__ring_wait_tail(ht, old_head);
 	/* release: pairs with the acquire load of this tail in the other
 	 * side's pdk__ring_move_head(): our slot writes (producer) or reads
 	 * (consumer) happen before the other side touches those slots. */
