@@ -197,7 +197,7 @@ class RunTest(unittest.TestCase):
 
     def test_ring_and_mempool(self):
         outdir = os.path.join(self.dir, 'out')
-        code, out, err = self.run_tool('--suite', 'ring,mempool,startup',
+        code, out, err = self.run_tool('--suite', 'ring,mempool',
                                        '--reps', '2', '--mempool', 'cache',
                                        '--json', '--out', outdir)
         self.assertEqual(code, 0, err)
@@ -209,7 +209,6 @@ class RunTest(unittest.TestCase):
         # DPDK's mempool test was stopped at its last wanted row, not after 30 s
         mp = rows[bc.mempool_row_id((512, 1, 1, 1, 32, 0))]
         self.assertEqual(mp['ratio']['median'], 2.0)
-        self.assertIn('startup', res['todo'])
         self.assertIn('--no-huge -m 256 -l 0-1', res['commands']['ring']['dpdk'])
         with open(os.path.join(self.bin, 'args')) as f:
             args = f.read().split('\n')
@@ -226,10 +225,25 @@ class RunTest(unittest.TestCase):
 
     def test_missing_dpdk(self):
         os.unlink(os.path.join(self.bin, 'dpdk-test'))
+        ran = os.path.join(self.dir, 'ran')
+        self.script(os.path.join(self.build, 'test/bench/ring'), 'pdk-ring-perf',
+                    '#!/bin/sh\ntouch %s\n' % ran)
         os.environ['PATH'] = self.bin
-        code, out, err = self.run_tool('--suite', 'ring', '--reps', '1')
-        self.assertEqual(code, 4)
+        code, out, err = self.run_tool('--suite', 'ring,forward', '--reps', '1')
+        self.assertEqual((code, out), (4, ''))
+        # everything missing is named, before anything has run
+        self.assertIn('dpdk-test not found on PATH', err)
+        self.assertIn('dpdk-testpmd not found on PATH', err)
         self.assertIn('apt-get install dpdk', err)
+        self.assertIn('pdk-testpmd not found in', err)
+        self.assertFalse(os.path.exists(ran))
+
+    def test_huge_needs_hugepages(self):
+        free = {'Hugepagesize': 2048, 'HugePages_Free': 0}
+        with unittest.mock.patch.object(bc, 'meminfo', return_value=free):
+            code, out, err = self.run_tool('--suite', 'ring', '--huge')
+        self.assertEqual((code, out), (4, ''))
+        self.assertIn('0 MiB of hugepages free, 320 MiB needed', err)
 
     def test_icount(self):
         # a fake valgrind: runs nothing, writes totals of 10 per iteration
@@ -284,14 +298,17 @@ echo "totals: $((per * $3))" > "$out"
         free = {'Hugepagesize': 2048, 'HugePages_Free': 100}
         with unittest.mock.patch.object(bc, 'meminfo', return_value=free):
             code, out, err = self.run_tool('--suite', 'startup', '--reps', '1')
-        self.assertEqual(code, 0, err)
-        self.assertIn('200 MiB of hugepages free, 1088 MiB needed', out)
-        self.assertIn('pdk-hugepages -r 1088M', out)
+        self.assertEqual((code, out), (4, ''))
+        self.assertIn('200 MiB of hugepages free, 1088 MiB needed', err)
+        self.assertIn('pdk-hugepages -r 1088M', err)
 
     def test_startup_without_pdk_testpmd(self):
-        code, out, err = self.run_tool('--suite', 'startup', '--reps', '1')
-        self.assertEqual(code, 0, err)
-        self.assertIn('| startup | — | — | — | TODO | pdk-testpmd is not built', out)
+        free = {'Hugepagesize': 2048, 'HugePages_Free': 1000}
+        with unittest.mock.patch.object(bc, 'meminfo', return_value=free):
+            code, out, err = self.run_tool('--suite', 'startup', '--reps', '1')
+        self.assertEqual(code, 4)
+        self.assertIn('pdk-testpmd not found in', err)
+        self.assertIn('build it: ninja -C', err)
 
     def test_forward_runs_the_testpmd_script(self):
         source = os.path.join(self.dir, 'src')
@@ -302,6 +319,10 @@ json.dump({'memory': 'huge', 'pdk': {'runs_pps': [2e6, 4e6, 3e6]},
            'dpdk': {'runs_pps': [1e6, 1e6, 2e6]}, 'reps': int(a[a.index('--reps') + 1])},
           open(a[a.index('--json') + 1], 'w'))
 ''')
+        # the script runs them; the tool only checks that they are there
+        self.script(self.bin, 'dpdk-testpmd', '#!/bin/sh\n')
+        self.script(os.path.join(self.build, 'app/pdk-testpmd'), 'pdk-testpmd',
+                    '#!/bin/sh\n')
         code, out, err = self.run_tool('--suite', 'forward', '--reps', '3',
                                        '--source', source, '--json')
         self.assertEqual(code, 0, err)
