@@ -30,6 +30,16 @@ uint64_t bench_tsc_hz(void);
 /* Median of v[0..n-1] (sorts v); 0 when n is 0. */
 double bench_median(double *v, unsigned n);
 
+#ifndef __cplusplus
+/* TSC ticks `stmt` takes, read inline (for C files with pdk_eal.h). */
+#define BENCH_TICKS(stmt)                                                     \
+	__extension__({                                                       \
+		uint64_t t0_ = pdk_rdtsc();                                   \
+		stmt;                                                         \
+		pdk_rdtsc() - t0_;                                            \
+	})
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include <pdk_mbuf.h>
 #include <pdk_mempool.h>
 
+#include "bench_common.h"
 #include "gbench_mempool_ops.h"
 
 #define GB_POOL_N 8191
@@ -84,39 +85,34 @@ static PDK_ALWAYS_INLINE int mbuf_loop(struct pdk_mempool *mp, unsigned bulk,
 	return 0;
 }
 
-/* The bulk sizes the benchmarks use become compile-time constants. */
-#define BY_BULK(loop, mp, bulk, reps)                                         \
+/* TSC ticks of `loop`, with the bulk sizes the benchmarks use as
+ * compile-time constants; UINT64_MAX when it failed. */
+#define TIMED_BY_BULK(loop, mp, bulk, reps)                                   \
 	__extension__({                                                       \
-		int rc_;                                                      \
-		switch (bulk) {                                               \
-		case 1: rc_ = loop(mp, 1, reps); break;                       \
-		case 4: rc_ = loop(mp, 4, reps); break;                       \
-		case 8: rc_ = loop(mp, 8, reps); break;                       \
-		case 32: rc_ = loop(mp, 32, reps); break;                     \
-		case 128: rc_ = loop(mp, 128, reps); break;                   \
-		default: rc_ = loop(mp, bulk, reps); break;                   \
-		}                                                             \
-		rc_;                                                          \
+		int rc_ = -EINVAL;                                            \
+		uint64_t t_ = BENCH_TICKS(switch (bulk) {                     \
+			case 1: rc_ = loop(mp, 1, reps); break;               \
+			case 4: rc_ = loop(mp, 4, reps); break;               \
+			case 8: rc_ = loop(mp, 8, reps); break;               \
+			case 32: rc_ = loop(mp, 32, reps); break;             \
+			case 128: rc_ = loop(mp, 128, reps); break;           \
+			default:                                              \
+				if (bulk <= GB_MAX_BULK)                      \
+					rc_ = loop(mp, bulk, reps);           \
+			});                                                   \
+		rc_ == 0 ? t_ : UINT64_MAX;                                   \
 	})
 
 uint64_t gb_mempool_get_put(struct pdk_mempool *mp, unsigned bulk,
 			    unsigned reps)
 {
-	uint64_t t0 = pdk_rdtsc();
-
-	if (bulk > GB_MAX_BULK || BY_BULK(get_put_loop, mp, bulk, reps) != 0)
-		return UINT64_MAX;
-	return pdk_rdtsc() - t0;
+	return TIMED_BY_BULK(get_put_loop, mp, bulk, reps);
 }
 
 uint64_t gb_mbuf_alloc_free(struct pdk_mempool *mp, unsigned bulk,
 			    unsigned reps)
 {
-	uint64_t t0 = pdk_rdtsc();
-
-	if (bulk > GB_MAX_BULK || BY_BULK(mbuf_loop, mp, bulk, reps) != 0)
-		return UINT64_MAX;
-	return pdk_rdtsc() - t0;
+	return TIMED_BY_BULK(mbuf_loop, mp, bulk, reps);
 }
 
 void **gb_objs_get(struct pdk_mempool *mp, unsigned n)

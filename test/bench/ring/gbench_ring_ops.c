@@ -9,6 +9,7 @@
 #include <pdk_eal.h>
 #include <pdk_ring.h>
 
+#include "bench_common.h"
 #include "bench_ring_api.h"
 #include "gbench_ring_ops.h"
 
@@ -104,12 +105,9 @@ static PDK_ALWAYS_INLINE void enq_deq_loop(struct gb_ring *g,
 uint64_t gb_ring_enq_deq(struct gb_ring *g, enum gb_ring_api api,
 			 unsigned size, unsigned reps)
 {
-	uint64_t t0 = pdk_rdtsc();
-
 #define ENQ_DEQ(a, s) enq_deq_loop(g, a, s, reps)
-	BY_API_SIZE(ENQ_DEQ, api, size);
+	return BENCH_TICKS(BY_API_SIZE(ENQ_DEQ, api, size));
 #undef ENQ_DEQ
-	return pdk_rdtsc() - t0;
 }
 
 static PDK_ALWAYS_INLINE void produce_loop(struct gb_ring *g,
@@ -167,12 +165,9 @@ static PDK_ALWAYS_INLINE uint64_t consume_loop(struct gb_ring *g,
 uint64_t gb_ring_consume(struct gb_ring *g, enum gb_ring_api api,
 			 unsigned size, uint64_t elems)
 {
-	uint64_t t0 = pdk_rdtsc();
-
 #define CONSUME(a, s) consume_loop(g, a, s, elems)
-	BY_API_SIZE(CONSUME, api, size);
+	return BENCH_TICKS(BY_API_SIZE(CONSUME, api, size));
 #undef CONSUME
-	return pdk_rdtsc() - t0;
 }
 
 void gb_ring_producer_stop(struct gb_ring *g)
