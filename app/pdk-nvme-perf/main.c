@@ -9,6 +9,12 @@
  * paired round-robin: max(namespaces, workers) contexts, each with its own
  * queue pair(s) and `-q` I/Os outstanding. The main lcore also prints a
  * progress line every second and polls the controllers' admin queues.
+ *
+ * A controller asked back during the run (vfio-pci unbind or hot-unplug,
+ * a vfio-user server removing it: the driver's remove callback) stops the
+ * run as SIGINT does: its I/Os fail, the others drain, the report covers
+ * the time before the request, every controller is detached -- which
+ * releases the device and lets the unbind finish -- and the exit code is 3.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,13 +28,56 @@
 
 struct perf g_perf;
 
-static void on_signal(int sig)
+/* The run ends now (workers drain); the report covers the time until here. */
+static void stop_now(void)
 {
 	uint64_t zero = 0;
 
-	(void)sig;
 	atomic_compare_exchange_strong(&g_perf.stop_tsc, &zero, pdk_rdtsc());
 	atomic_store(&g_perf.stop, true);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_now();
+}
+
+/* ----------------------------------------------------------- removal -- */
+
+/* On lib/vfio's control thread, and must not block. The kernel repeats its
+ * request every 10 s while the device is held: say it once. */
+static void on_remove(void *arg, struct pdk_nvme_ctrlr *c)
+{
+	struct perf *pf = arg;
+	bool first = false;
+
+	for (uint32_t i = 0; i < pf->nns; i++)
+		if (pf->ns[i].ctrlr == c && !atomic_exchange(&pf->ns[i].removed, true))
+			first = true;
+	if (!first)
+		return;
+	atomic_fetch_add(&pf->removed, 1);
+	stop_now();
+	fprintf(stderr, "%s: %s: removal requested (the device is being unbound or unplugged): "
+		"stopping the run and releasing it\n", PROG, pdk_nvme_ctrlr_name(c));
+}
+
+bool perf_ctrlr_removed(const struct perf *pf, const struct pdk_nvme_ctrlr *c)
+{
+	for (uint32_t i = 0; i < pf->nns; i++)
+		if (pf->ns[i].ctrlr == c && atomic_load(&pf->ns[i].removed))
+			return true;
+	return false;
+}
+
+static void watch_removal(struct perf *pf, bool on)
+{
+	struct pdk_nvme_ctrlr *c[MAX_NS];
+	uint32_t n = perf_ctrlrs(pf, c);
+
+	for (uint32_t i = 0; i < n; i++)
+		pdk_nvme_ctrlr_set_remove_cb(c[i], on ? on_remove : NULL, on ? pf : NULL);
 }
 
 /* -------------------------------------------------------- namespaces -- */
@@ -338,15 +387,20 @@ int main(int argc, char **argv)
 		pf->p.seed = pdk_rdtsc();
 	if (rc == 0)
 		rc = collect_namespaces(pf);
-	if (rc == 0)
+	if (rc == 0) {
+		watch_removal(pf, true);
 		rc = setup_workers(pf);
+	}
 	if (rc == 0)
 		rc = run(pf);
 	if (rc == 0)
-		rc = report_final(pf); /* -EIO when an I/O or a check failed */
+		rc = report_final(pf); /* -EIO: an I/O or a check failed; -ENXIO: removed */
+	watch_removal(pf, false);
 	teardown(pf);
-	pdk_eal_cleanup();
+	pdk_eal_cleanup(); /* detaches the controllers: a removed device is released */
 	if (rc == 1) /* -h */
 		return 0;
+	if (rc == -ENXIO && atomic_load(&pf->removed))
+		return 3;
 	return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
 }

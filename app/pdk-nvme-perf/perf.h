@@ -55,6 +55,7 @@ struct ns_entry {
 	_Atomic uint64_t *written; /* --verify: one bit per LBA written OK */
 	uint32_t users;        /* ns_ctx on this namespace */
 	bool wrote;
+	_Atomic bool removed;  /* its controller was asked back (remove callback) */
 };
 
 struct ns_ctx;
@@ -116,7 +117,8 @@ struct perf {
 	uint64_t tsc_hz;
 	uint64_t start_tsc, measure_tsc, end_tsc;
 	_Atomic bool stop;
-	_Atomic uint64_t stop_tsc;    /* when a signal cut the run short */
+	_Atomic uint64_t stop_tsc;    /* when a signal or a removal cut the run short */
+	_Atomic uint32_t removed;     /* controllers asked back during the run */
 	_Atomic uint32_t measuring_started;
 };
 
@@ -137,6 +139,8 @@ uint64_t stamp_check(const uint8_t *buf, uint64_t byte_off, uint32_t len, uint64
 void perf_control(uint64_t now);
 /* The controllers under test, each once; returns how many. */
 uint32_t perf_ctrlrs(const struct perf *pf, struct pdk_nvme_ctrlr **out);
+/* True when the remove callback ran for controller c. */
+bool perf_ctrlr_removed(const struct perf *pf, const struct pdk_nvme_ctrlr *c);
 
 /* histo.c */
 void histo_add(struct histo *h, uint64_t v);
@@ -147,7 +151,8 @@ uint64_t histo_bucket_low(unsigned i);
 /* report.c */
 void report_progress(struct perf *pf, double elapsed, uint64_t ios, uint64_t errors,
 		     double dt);
-/* 0, or -EIO when an I/O failed or a verify check did. */
+/* 0; -EIO when an I/O failed or a verify check did; -ENXIO when a controller
+ * was removed during the run (its failed I/Os expected) and no check failed. */
 int report_final(struct perf *pf);
 
 #endif /* PERF_H */

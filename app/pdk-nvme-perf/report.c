@@ -3,7 +3,8 @@
  * The progress line and the final report: per namespace and lcore IOPS,
  * MiB/s, average/min/max latency, the total, the driver's cycles per I/O
  * per lcore, latency percentiles (-L) and histogram (-LL), the verify
- * result and the driver's counters -- as a table or as one JSON object.
+ * result, the driver's counters and the controllers removed during the run
+ * -- as a table or as one JSON object.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -219,6 +220,19 @@ static void driver_json(struct jw *w, const struct perf *pf)
 	jw_close(w, ']');
 }
 
+/* The controllers asked back during the run (their names; [] for none). */
+static void removed_json(struct jw *w, const struct perf *pf)
+{
+	struct pdk_nvme_ctrlr *c[MAX_NS];
+	uint32_t n = perf_ctrlrs(pf, c);
+
+	jw_open(w, "removed", '[');
+	for (uint32_t i = 0; i < n; i++)
+		if (perf_ctrlr_removed(pf, c[i]))
+			jw_str(w, NULL, pdk_nvme_ctrlr_name(c[i]));
+	jw_close(w, ']');
+}
+
 static void report_json(const struct perf *pf, const struct totals *t)
 {
 	const struct params *p = &pf->p;
@@ -262,11 +276,13 @@ static void report_json(const struct perf *pf, const struct totals *t)
 	jw_u64(&w, "mismatches", t->verify_errors);
 	jw_close(&w, '}');
 	driver_json(&w, pf);
+	removed_json(&w, pf);
 	jw_close(&w, '}');
 }
 
 int report_final(struct perf *pf)
 {
+	uint32_t removed = atomic_load(&pf->removed);
 	struct totals t;
 
 	totals_sum(pf, &t);
@@ -274,10 +290,16 @@ int report_final(struct perf *pf)
 		report_json(pf, &t);
 	else
 		report_text(pf, &t);
-	if (t.io_errors || t.verify_errors) {
+	if (t.verify_errors || (t.io_errors && !removed)) {
 		fprintf(stderr, "%s: %" PRIu64 " I/O errors, %" PRIu64 " verify mismatches "
 			"(seed=0x%016" PRIx64 ")\n", PROG, t.io_errors, t.verify_errors, pf->p.seed);
 		return -EIO;
+	}
+	if (removed) {
+		fprintf(stderr, "%s: %u controller(s) removed during the run; %" PRIu64 " I/Os "
+			"failed with them; the results cover the %.1f s measured before\n", PROG,
+			removed, t.io_errors, measured_s(pf));
+		return -ENXIO;
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pdk_eal.h>
 
@@ -216,6 +217,8 @@ static int lcore_main(void *arg)
 	struct fwd_lcore *fc = arg;
 	struct fwd_stream *s = fc->streams + fc->first;
 
+	/* release: pairs with the acquire in wait_running() */
+	atomic_store_explicit(&fc->running, true, memory_order_release);
 	if (fc->mixed)
 		return fwd_loop(fc, s, -1);
 	switch (s[0].mode) {
@@ -382,6 +385,25 @@ void fwd_set_mode(struct testpmd *tp, enum fwd_mode mode)
 	assign_lcores(tp, ids);
 }
 
+/* Wait until every worker runs its loop, so that --run-time and the first
+ * "since last show" count forwarding time, not a busy machine's scheduling
+ * delay; give up waiting after 10 s (the workers still run). */
+static void wait_running(struct testpmd *tp)
+{
+	for (int ms = 0; ms < 10000; ms++) {
+		unsigned l = 0;
+
+		while (l < tp->nb_lcores &&
+		       atomic_load_explicit(&tp->lcores[l].running, memory_order_acquire))
+			l++;
+		if (l == tp->nb_lcores)
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	fprintf(stderr, "pdk-testpmd: warning: forwarding lcores not running after 10 s "
+		"(is the machine overloaded?)\n");
+}
+
 int fwd_start(struct testpmd *tp, bool tx_first)
 {
 	int rc;
@@ -403,6 +425,7 @@ int fwd_start(struct testpmd *tp, bool tx_first)
 	tp->last = tp->start;
 	for (unsigned l = 0; l < tp->nb_lcores; l++) {
 		atomic_store(&tp->lcores[l].stop, false);
+		atomic_store(&tp->lcores[l].running, false);
 		rc = pdk_eal_remote_launch(lcore_main, &tp->lcores[l], tp->lcores[l].lcore);
 		if (rc < 0) {
 			fprintf(stderr, "pdk-testpmd: cannot launch lcore %u: %s\n",
@@ -413,6 +436,7 @@ int fwd_start(struct testpmd *tp, bool tx_first)
 		}
 	}
 	tp->forwarding = true;
+	wait_running(tp);
 	return 0;
 }
 

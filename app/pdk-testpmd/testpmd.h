@@ -92,6 +92,7 @@ struct fwd_lcore {
 	unsigned first, count;       /* streams[first .. first+count-1] */
 	bool mixed;                  /* streams of different modes */
 	alignas(PDK_CACHE_LINE) _Atomic bool stop;
+	_Atomic bool running;        /* set by the worker when it begins */
 } PDK_CACHE_ALIGNED;
 
 /* Counters as the main thread last saw them, for "since last show". */

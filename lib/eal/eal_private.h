@@ -84,6 +84,10 @@ void eal_memory_cleanup(void);
 
 /* malloc.c: one heap per memory segment. */
 int eal_heap_add(int socket, void *va, size_t len);
+/* Allocate; `contig` false allows a block across an IOVA discontinuity
+ * (PA mode only; what memzones without PDK_MEMZONE_IOVA_CONTIG get). */
+void *eal_malloc(const char *type, size_t size, unsigned align, int socket,
+		 bool contig);
 void eal_heaps_reset(void);
 
 /* memzone.c */

@@ -101,7 +101,7 @@ static void split_after(struct elem *e, size_t size)
 }
 
 /* User pointer inside free element e for (size, align), or NULL if no fit. */
-static void *fit(struct elem *e, size_t size, size_t align)
+static void *fit(struct elem *e, size_t size, size_t align, bool contig)
 {
 	uintptr_t start = (uintptr_t)e + sizeof(struct elem);
 	uintptr_t user = PDK_ALIGN_CEIL(start, align);
@@ -109,12 +109,12 @@ static void *fit(struct elem *e, size_t size, size_t align)
 
 	if (user + size > end || user + size < user)
 		return NULL;
-	if (!pdk_mem_iova_contig((void *)user, size))
+	if (contig && !pdk_mem_iova_contig((void *)user, size))
 		return NULL; /* PA mode: do not cross a physical discontinuity */
 	return (void *)user;
 }
 
-static void *heap_alloc(struct heap *h, size_t size, size_t align)
+static void *heap_alloc(struct heap *h, size_t size, size_t align, bool contig)
 {
 	void *user = NULL;
 	struct elem *e;
@@ -123,7 +123,7 @@ static void *heap_alloc(struct heap *h, size_t size, size_t align)
 	for (e = h->first; e != NULL; e = e->next) {
 		if (e->busy)
 			continue;
-		user = fit(e, size, align);
+		user = fit(e, size, align, contig);
 		if (user != NULL)
 			break;
 	}
@@ -203,6 +203,12 @@ static struct heap *heap_of_socket(int socket)
 
 void *pdk_malloc_socket(const char *type, size_t size, unsigned align, int socket)
 {
+	return eal_malloc(type, size, align, socket, true);
+}
+
+void *eal_malloc(const char *type, size_t size, unsigned align, int socket,
+		 bool contig)
+{
 	struct heap *h;
 	void *p = NULL;
 
@@ -221,11 +227,11 @@ void *pdk_malloc_socket(const char *type, size_t size, unsigned align, int socke
 		/* the caller's node first, then any other */
 		h = heap_of_socket(pdk_socket_id());
 		if (h)
-			p = heap_alloc(h, size, align);
+			p = heap_alloc(h, size, align, contig);
 		for (unsigned i = 0; p == NULL && i < nb_heaps; i++)
-			p = heap_alloc(&heaps[i], size, align);
+			p = heap_alloc(&heaps[i], size, align, contig);
 	} else if ((h = heap_of_socket(socket)) != NULL) {
-		p = heap_alloc(h, size, align);
+		p = heap_alloc(h, size, align, contig);
 	}
 	if (p == NULL) {
 		PDK_LOG(DEBUG, EAL_LOG, "pdk_malloc(%s, %zu) on socket %d: out of DMA "

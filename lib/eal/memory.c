@@ -34,6 +34,8 @@
 
 struct memseg_list {
 	struct pdk_memseg seg;
+	int fd;                 /* backing file (seg.fd is -1 when pages are
+				   reordered and the file cannot be shared) */
 	char path[PATH_MAX];    /* hugetlbfs file, "" for memfd */
 	pdk_iova_t *page_iova;  /* PA mode: IOVA of each page */
 	pdk_iova_t iova_base;   /* set by pdk_mem_set_iova */
@@ -172,6 +174,7 @@ static int open_backing(const struct eal_config *cfg, const char *dir,
 			       len, strerror(e));
 	}
 	l->seg.fd = fd;
+	l->fd = fd;
 	return 0;
 }
 
@@ -298,6 +301,72 @@ static int fill_pa_table(struct memseg_list *l, char *err, size_t errlen)
 	return 0;
 }
 
+static const pdk_iova_t *sort_keys;
+static int by_pa(const void *a, const void *b)
+{
+	pdk_iova_t x = sort_keys[*(const size_t *)a], y = sort_keys[*(const size_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * PA mode: the kernel hands out hugepages in no useful physical order (a
+ * fresh pool often descending), so an allocation could never span two
+ * pages. Map the pages again in ascending physical order, as DPDK does, so
+ * physically adjacent pages are virtually adjacent too. The file offsets
+ * then no longer follow the addresses, so the segment is not offered for
+ * sharing by fd (seg.fd = -1; vfio-user devices need IOVA = VA anyway).
+ */
+static int sort_by_pa(struct memseg_list *l, char *err, size_t errlen)
+{
+	size_t pg = l->seg.page_size, n = l->seg.len / pg, *order;
+	pdk_iova_t *sorted;
+	char *base = NULL;
+	void *resv;
+	int rc = 0;
+
+	order = calloc(n, sizeof(*order));
+	sorted = calloc(n, sizeof(*sorted));
+	resv = mmap(NULL, l->seg.len + pg, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (order == NULL || sorted == NULL || resv == MAP_FAILED) {
+		rc = err_out(err, errlen, -ENOMEM, "out of memory ordering pages by PA");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_keys = l->page_iova;
+	qsort(order, n, sizeof(*order), by_pa);
+	base = (char *)PDK_ALIGN_CEIL((uintptr_t)resv, pg);
+	for (size_t r = 0; r < n; r++) {
+		if (mmap(base + r * pg, pg, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+			 l->fd, (off_t)(order[r] * pg)) == MAP_FAILED) {
+			rc = err_out(err, errlen, -errno, "cannot remap a hugepage: %s",
+				     strerror(errno));
+			munmap(resv, l->seg.len + pg);
+			goto out;
+		}
+		sorted[r] = l->page_iova[order[r]];
+	}
+	/* drop the reservation's slack around the new mapping, then the old one */
+	if (base > (char *)resv)
+		munmap(resv, (size_t)(base - (char *)resv));
+	munmap(base + l->seg.len, (size_t)((char *)resv + pg - base));
+	munmap(l->seg.va, l->seg.len);
+	l->seg.va = base;
+	l->seg.fd = -1;
+	memcpy(l->page_iova, sorted, n * sizeof(*sorted));
+	l->seg.iova = l->page_iova[0];
+	for (size_t i = 1; i < n; i++)
+		if (l->page_iova[i] != l->page_iova[i - 1] + pg)
+			l->seg.iova = PDK_BAD_IOVA;
+out:
+	free(order);
+	free(sorted);
+	return rc;
+}
+
 static int map_segment(const struct eal_config *cfg, const char *dir,
 		       uint64_t page, int node, size_t len, char *err, size_t errlen)
 {
@@ -307,6 +376,7 @@ static int map_segment(const struct eal_config *cfg, const char *dir,
 
 	memset(l, 0, sizeof(*l));
 	l->seg.fd = -1;
+	l->fd = -1;
 	rc = open_backing(cfg, dir, page, node, len, l, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -326,8 +396,12 @@ static int map_segment(const struct eal_config *cfg, const char *dir,
 	rc = place_on_node(va, len, page, node, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (mem.mode == PDK_IOVA_PA)
-		return fill_pa_table(l, err, errlen);
+	if (mem.mode == PDK_IOVA_PA) {
+		rc = fill_pa_table(l, err, errlen);
+		if (rc == 0 && l->seg.iova == PDK_BAD_IOVA)
+			rc = sort_by_pa(l, err, errlen);
+		return rc;
+	}
 	l->seg.iova = (pdk_iova_t)(uintptr_t)va;
 	return 0;
 }
@@ -469,8 +543,8 @@ void eal_memory_cleanup(void)
 			munmap(l->seg.va, l->seg.len);
 		if (l->path[0])
 			unlink(l->path); /* before close: the lock guards the name */
-		if (l->seg.fd >= 0)
-			close(l->seg.fd);
+		if (l->fd >= 0)
+			close(l->fd);
 		free(l->page_iova);
 	}
 	memset(&mem, 0, sizeof(mem));

@@ -52,16 +52,17 @@ const struct pdk_memzone *pdk_memzone_reserve_aligned(const char *name, size_t l
 		errno = ENOSPC;
 		goto out;
 	}
-	/* the allocator never returns IOVA-discontiguous blocks */
-	addr = pdk_zmalloc_socket(name, len, align, socket);
+	/* without IOVA_CONTIG the zone may cross a PA discontinuity */
+	addr = eal_malloc(name, len, align, socket, flags & PDK_MEMZONE_IOVA_CONTIG);
 	if (addr == NULL)
 		goto out; /* errno set */
+	memset(addr, 0, len);
 	z = &mz.zones[slot];
 	mz.used[slot] = true;
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	z->addr = addr;
 	z->len = len;
-	z->iova = pdk_mem_virt2iova(addr);
+	z->iova = pdk_mem_iova_contig(addr, len) ? pdk_mem_virt2iova(addr) : PDK_BAD_IOVA;
 	z->socket = pdk_mem_virt2memseg(addr)->socket;
 	z->flags = flags;
 out:

@@ -26,7 +26,8 @@ struct pdk_memseg {
 	size_t len;
 	size_t page_size;  /* 4 KiB with --no-huge, else the hugepage size */
 	int socket;        /* NUMA node */
-	int fd;            /* backing file, for sharing (vfio-user) */
+	int fd;            /* backing file, for sharing (vfio-user); -1 in PA
+			      mode when pages were reordered by PA */
 	uint64_t fd_offset;/* offset of `va` in that file */
 	pdk_iova_t iova;   /* IOVA of va when the segment is IOVA-contiguous,
 			      else PDK_BAD_IOVA (PA mode: per page) */
@@ -70,7 +71,10 @@ PDK_API void *pdk_zmalloc_socket(const char *type, size_t size, unsigned align,
 PDK_API void pdk_free(void *ptr);
 
 #define PDK_MEMZONE_NAMESIZE 32
-/* The zone must have contiguous IOVAs (always true in VA mode). */
+/* The zone must have contiguous IOVAs (always true in VA mode). Without
+ * it, in PA mode, a zone may span physically discontiguous hugepages: its
+ * iova is then PDK_BAD_IOVA and each byte's IOVA comes from
+ * pdk_mem_virt2iova(). pdk_malloc() always returns contiguous blocks. */
 #define PDK_MEMZONE_IOVA_CONTIG 0x1
 
 struct pdk_memzone {

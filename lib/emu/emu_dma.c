@@ -93,9 +93,23 @@ static int map_fd(struct pdk_emu_dev *dev, struct emu_dma_map *e, int fd)
 	return 0;
 }
 
+/* Inside one of the advertised IOVA ranges (all of them when none is). */
+static bool in_iova_ranges(const struct emu_opts *o, uint64_t iova, uint64_t size)
+{
+	uint64_t last = iova + size - 1;
+
+	if (o->nr_iova_ranges == 0)
+		return true;
+	for (uint32_t i = 0; i < o->nr_iova_ranges; i++)
+		if (iova >= o->iova_ranges[i].start && last <= o->iova_ranges[i].end)
+			return true;
+	return false;
+}
+
 /*
  * IOVA and size aligned to the smallest page size offered (the IOMMU's
- * rule), the file offset to the host page (mmap's rule); no overlap; room.
+ * rule), the file offset to the host page (mmap's rule); inside the valid
+ * IOVA ranges (EINVAL, as the kernel answers); no overlap; room.
  */
 static int map_check(struct pdk_emu_dev *dev, const struct vfio_user_dma_map *m,
 		     int fd, unsigned *pos)
@@ -105,7 +119,8 @@ static int map_check(struct pdk_emu_dev *dev, const struct vfio_user_dma_map *m,
 	uint64_t host = (uint64_t)sysconf(_SC_PAGESIZE);
 	unsigned i;
 
-	if (((m->addr | m->size) & (pg - 1)) || (fd >= 0 && (m->offset & (host - 1))))
+	if (((m->addr | m->size) & (pg - 1)) || (fd >= 0 && (m->offset & (host - 1))) ||
+	    !in_iova_ranges(&dev->opts, m->addr, m->size))
 		return -EINVAL;
 	if (d->n >= dev->opts.max_dma_maps)
 		return -ENOSPC;

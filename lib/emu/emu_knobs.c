@@ -25,6 +25,9 @@ static const struct pdk_emu_knob common_knobs[] = {
 	{"vectors", "N: MSI-X vectors (1..2048)", NULL},
 	{"pgsizes", "MASK: DMA page sizes offered in VERSION (4 KiB multiples)", "0x1000"},
 	{"max-dma-maps", "N: DMA mappings allowed at once", "65535"},
+	{"iova-ranges", "START-END[/START-END...]: the valid IOVA windows (END "
+			"inclusive, at most 8, ascending), as an IOMMU with holes "
+			"reports them; DMA_MAP outside them fails (default: any IOVA)", NULL},
 	{"max-fds", "N: fds accepted in one message (1..253)", "16"},
 	{"max-xfer", "N: largest REGION_READ/WRITE count (4k..64m)", "1m"},
 	{"cpu", "N: pin the device thread to CPU N", NULL},
@@ -267,6 +270,40 @@ static int parse_limit_knobs(struct pdk_emu_dev *dev, struct emu_opts *o)
 	return rc ? -EINVAL : 0;
 }
 
+/* "START-END/START-END...": ascending, disjoint, page-aligned windows. */
+static int parse_iova_ranges(struct pdk_emu_dev *dev, struct emu_opts *o)
+{
+	const char *v = pdk_emu_dev_knob(dev, "iova-ranges");
+	char copy[sizeof(dev->kv[0].val)], *save = NULL, *item;
+	uint64_t pg = o->pgsizes & -o->pgsizes;
+
+	if (v == NULL)
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", v);
+	for (item = strtok_r(copy, "/", &save); item; item = strtok_r(NULL, "/", &save)) {
+		char *dash = strchr(item, '-');
+		struct pdk_vfio_user_iova_range r;
+
+		if (o->nr_iova_ranges == PDK_VFIO_USER_IOVA_RANGES_MAX || dash == NULL)
+			goto bad;
+		*dash = '\0';
+		if (parse_u64(item, &r.start) || parse_u64(dash + 1, &r.end) ||
+		    r.start > r.end || (r.start & (pg - 1)) || ((r.end + 1) & (pg - 1)) ||
+		    (o->nr_iova_ranges && r.start <= o->iova_ranges[o->nr_iova_ranges - 1].end))
+			goto bad;
+		o->iova_ranges[o->nr_iova_ranges++] = r;
+	}
+	if (o->nr_iova_ranges)
+		return 0;
+bad:
+	pdk_emu_dev_error(dev, "bad value '%s' for knob 'iova-ranges': expected "
+		     "START-END[/START-END...], at most %d windows, ascending and "
+		     "disjoint, START and END+1 multiples of the smallest page size "
+		     "(e.g. 0x100000-0xfedfffff/0xfef00000-0x7fffffffff)", v,
+		     PDK_VFIO_USER_IOVA_RANGES_MAX);
+	return -EINVAL;
+}
+
 static int parse_fault_knobs(struct pdk_emu_dev *dev, struct emu_opts *o)
 {
 	const uint64_t day = 86400000;
@@ -370,7 +407,7 @@ int emu_parse_spec(struct pdk_emu_dev *dev, const char *spec)
 	*o = (struct emu_opts){.msix_layout = EMU_MSIX_SHARED,
 			       .msix_mmap = EMU_MMAP_WHOLE, .cpu = -1};
 	if (parse_layout_knobs(dev, o) || parse_limit_knobs(dev, o) ||
-	    parse_fault_knobs(dev, o))
+	    parse_iova_ranges(dev, o) || parse_fault_knobs(dev, o))
 		return -EINVAL;
 	sock = pdk_emu_dev_knob(dev, "socket");
 	if (sock == NULL || sock[0] == '\0' || strlen(sock) >= sizeof(o->socket)) {

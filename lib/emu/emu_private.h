@@ -36,6 +36,8 @@ struct emu_opts {
 	unsigned vectors;     /* 0: the model's default */
 	uint64_t pgsizes;     /* VERSION pgsizes */
 	uint32_t max_dma_maps;
+	uint32_t nr_iova_ranges; /* 0: any IOVA */
+	struct pdk_vfio_user_iova_range iova_ranges[PDK_VFIO_USER_IOVA_RANGES_MAX];
 	uint32_t max_fds;
 	uint64_t max_xfer;
 	int cpu;              /* -1: not pinned */

@@ -55,10 +55,12 @@ static int h_version(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	struct pdk_vfio_user_caps ours = {.max_msg_fds = dev->opts.max_fds,
 					  .max_data_xfer_size = dev->opts.max_xfer,
 					  .pgsizes = dev->opts.pgsizes,
-					  .max_dma_maps = dev->opts.max_dma_maps};
+					  .max_dma_maps = dev->opts.max_dma_maps,
+					  .nr_iova_ranges = dev->opts.nr_iova_ranges};
 	uint16_t major, minor;
 	int n;
 
+	memcpy(ours.iova_ranges, dev->opts.iova_ranges, sizeof(ours.iova_ranges));
 	if (dev->negotiated)
 		return -EINVAL; /* only once per connection */
 	if (pdk_vfio_user_version_decode(m, &major, &minor, &dev->peer))
@@ -111,7 +113,9 @@ static int h_dma_unmap(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	struct vfio_user_dma_unmap u;
 	int rc = pdk_vfio_user_dma_unmap_decode(m, &u);
 
-	if (rc == 0)
+	if (rc == 0 && u.flags == VFIO_USER_DMA_UNMAP_F_ALL)
+		emu_dma_clear(dev);
+	else if (rc == 0)
 		rc = emu_dma_unmap(dev, u.addr, u.size);
 	if (rc)
 		return rc;
@@ -157,7 +161,10 @@ static int h_region_info(struct pdk_emu_dev *dev, struct pdk_vfio_user_msg *m,
 	if (rc < 0)
 		return rc;
 	reply_set(r, r->small, (size_t)rc);
-	if (reg.info.flags & VFIO_REGION_INFO_FLAG_MMAP)
+	/* the fd goes with the complete reply only: a client that asked with
+	 * too small an argsz may not expect one (libvfio-user's does not) */
+	memcpy(&reg.info.argsz, r->small, sizeof(reg.info.argsz));
+	if ((reg.info.flags & VFIO_REGION_INFO_FLAG_MMAP) && reg.info.argsz <= req.argsz)
 		r->fd = dev->memfd;
 	return 0;
 }

@@ -104,6 +104,12 @@ static int load_msix(struct pdk_vfio_dev *dev)
 	if (rc == -EINVAL)
 		PDK_LOG(WARNING, VFIO_LOG, "%s: the MSI-X capability names a reserved BAR "
 			"indicator: MSI-X ignored", dev->name);
+	else if (rc < 0 && rc != -ENOENT) {
+		/* not knowing where the table is would map it with its BAR */
+		PDK_LOG(ERR, VFIO_LOG, "%s: cannot read the MSI-X capability from config "
+			"space: %s", dev->name, strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 

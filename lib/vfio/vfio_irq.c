@@ -182,23 +182,28 @@ static void ctl_event(int fd, void *arg)
 static void ctl_irq_setup(struct pdk_vfio_dev *dev, struct vfio_ctl_src *src)
 {
 	struct pdk_vfio_irq_info info;
-	int32_t fd;
+	int32_t fd = -1;
 	int rc;
 
-	if (pdk_vfio_dev_irq_info(dev, src->irq_index, &info) < 0 || info.count == 0 ||
-	    !(info.flags & PDK_VFIO_IRQ_EVENTFD))
+	if (src->irq_index >= dev->info.num_irqs)
 		return;
-	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0)
+	rc = pdk_vfio_dev_irq_info(dev, src->irq_index, &info);
+	if (rc == 0 && (info.count == 0 || !(info.flags & PDK_VFIO_IRQ_EVENTFD)))
 		return;
-	rc = dev->be->set_irqs(dev, src->irq_index,
-			       VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &fd);
+	if (rc == 0 && (fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		rc = -errno;
 	if (rc == 0)
-		rc = vfio_ctl_add(fd, ctl_event, src);
+		rc = dev->be->set_irqs(dev, src->irq_index,
+				       VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				       0, 1, &fd);
+	if (rc == 0 && (rc = vfio_ctl_add(fd, ctl_event, src)) < 0)
+		dev->be->set_irqs(dev, src->irq_index,
+				  VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	if (rc < 0) {
 		PDK_LOG(WARNING, VFIO_LOG, "%s: %s events will not be reported: %s", dev->name,
 			pdk_vfio_event_str(src->ev), strerror(-rc));
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	src->fd = fd;

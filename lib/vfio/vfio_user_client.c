@@ -170,8 +170,14 @@ static int negotiate(struct udev *u)
 	n = pdk_vfio_user_version_encode(buf, sizeof(buf), VFIO_USER_MAJOR,
 					 VFIO_USER_MINOR, &ours);
 	rc = n < 0 ? n : call1(u, VFIO_USER_VERSION, buf, (size_t)n, &m);
-	if (rc)
+	if (rc) {
+		if (rc != -ENODEV) /* lost() has said why */
+			PDK_LOG(ERR, VFIO_LOG, "%s: VERSION refused: %s", u->name,
+				rc == -EBUSY ? "the server serves another client (one "
+					       "user at a time, as with vfio-pci)" :
+					       strerror(-rc));
 		return rc;
+	}
 	rc = pdk_vfio_user_version_decode(&m, &major, &minor, &u->server);
 	pdk_vfio_user_msg_release(&m);
 	if (rc == 0 && (major != VFIO_USER_MAJOR || minor > VFIO_USER_MINOR))
@@ -247,10 +253,6 @@ static int user_open(struct pdk_vfio_dev *dev, const char *name)
 		return rc;
 	}
 	rc = negotiate(u);
-	if (rc == -EBUSY || rc == -ENOTSUP || rc == -ENODEV)
-		PDK_LOG(ERR, VFIO_LOG, "%s: VERSION refused: %s", name,
-			rc == -EBUSY ? "the server serves another client (one user at a "
-				       "time, as with vfio-pci)" : strerror(-rc));
 	if (rc == 0)
 		rc = device_info(u, dev);
 	if (rc < 0) {
@@ -328,6 +330,12 @@ static int user_region_info(struct pdk_vfio_dev *dev, uint32_t index,
 		}
 		out->fd = u->region_fd[index];
 		pdk_vfio_user_msg_release(&m);
+	}
+	if (rc == 0 && (out->flags & PDK_VFIO_REGION_MMAP) && out->fd < 0) {
+		PDK_LOG(WARNING, VFIO_LOG, "%s: region %u is mappable but the server sent "
+			"no fd for it: its registers go through the slow path", dev->name,
+			index);
+		out->flags &= ~(uint32_t)(PDK_VFIO_REGION_MMAP | PDK_VFIO_REGION_SPARSE);
 	}
 	if (rc < 0)
 		PDK_LOG(ERR, VFIO_LOG, "%s: region %u info: %s", dev->name, index,
@@ -463,7 +471,12 @@ static int user_iommu_info(struct pdk_vfio_domain *dom, struct pdk_vfio_iommu_in
 
 	memset(out, 0, sizeof(*out));
 	out->pgsizes = u->server.pgsizes;
-	out->ranges_known = false; /* any IOVA: the server's table has no holes */
+	/* any IOVA unless the server stated windows (a PDK extension) */
+	out->ranges_known = u->server.nr_iova_ranges > 0;
+	out->nr_ranges = PDK_MIN(u->server.nr_iova_ranges, (uint32_t)PDK_VFIO_MAX_IOVA_RANGES);
+	for (uint32_t i = 0; i < out->nr_ranges; i++)
+		out->ranges[i] = (struct pdk_vfio_iova_range){u->server.iova_ranges[i].start,
+							      u->server.iova_ranges[i].end};
 	out->dma_avail = u->server.max_dma_maps > u->nr_dma ?
 				 (int64_t)(u->server.max_dma_maps - u->nr_dma) : 0;
 	return 0;

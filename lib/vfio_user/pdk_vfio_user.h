@@ -34,11 +34,27 @@ extern "C" {
 #define PDK_VFIO_USER_JSON_MAX 4096
 
 /* The capabilities of "VFIO_USER_VERSION" that PDK uses. */
+#define PDK_VFIO_USER_IOVA_RANGES_MAX 8
+
+/* A valid IOVA window, like the kernel's VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE. */
+struct pdk_vfio_user_iova_range {
+	uint64_t start;
+	uint64_t end; /* inclusive */
+};
+
 struct pdk_vfio_user_caps {
 	uint32_t max_msg_fds;        /* fds the sender can receive at once */
 	uint32_t max_dma_maps;       /* DMA windows valid at the same time */
 	uint64_t max_data_xfer_size; /* largest count of a read/write message */
 	uint64_t pgsizes;            /* page sizes for DMA_MAP, or'ed */
+	/*
+	 * PDK extension "pdk_iova_ranges": [[start, end], ...], ascending and
+	 * disjoint. 0 ranges (the default, and what other peers send): any
+	 * IOVA. Written only when there are ranges, so peers that do not know
+	 * it never see it.
+	 */
+	uint32_t nr_iova_ranges;
+	struct pdk_vfio_user_iova_range iova_ranges[PDK_VFIO_USER_IOVA_RANGES_MAX];
 };
 
 /* Fill `c` with the defaults the specification gives absent capabilities. */
@@ -52,7 +68,9 @@ PDK_API int pdk_vfio_user_caps_write(const struct pdk_vfio_user_caps *c,
  * Parse version JSON of `len` bytes (no NUL needed) into `c`, which keeps
  * its values for capabilities not stated. Unknown members are skipped;
  * malformed JSON, nesting deeper than 16, a known capability that is not a
- * non-negative integer, or zero pgsizes/max_data_xfer_size give -EINVAL.
+ * non-negative integer, zero pgsizes/max_data_xfer_size, or IOVA ranges
+ * that are empty, more than PDK_VFIO_USER_IOVA_RANGES_MAX, not [start, end]
+ * pairs with start <= end, or not ascending and disjoint give -EINVAL.
  */
 PDK_API int pdk_vfio_user_caps_parse(const char *json, size_t len,
 				     struct pdk_vfio_user_caps *c);
@@ -138,11 +156,16 @@ PDK_API int pdk_vfio_user_version_decode(const struct pdk_vfio_user_msg *m,
 /* 32-byte payload, argsz 32, known flags, at most one fd, no wrap. */
 PDK_API int pdk_vfio_user_dma_map_decode(const struct pdk_vfio_user_msg *m,
 					 struct vfio_user_dma_map *out);
-/* 24-byte payload, argsz >= 24, flags 0, no fds, size > 0, no wrap. */
+/*
+ * 24-byte payload, argsz >= 24, no fds; flags 0 with size > 0 and no wrap,
+ * or VFIO_USER_DMA_UNMAP_F_ALL with address and size 0 (unmap everything).
+ * GET_DIRTY_BITMAP gives -ENOTSUP.
+ */
 PDK_API int pdk_vfio_user_dma_unmap_decode(const struct pdk_vfio_user_msg *m,
 					   struct vfio_user_dma_unmap *out);
 /* Fixed-size requests carrying argsz (GET_INFO, GET_REGION_INFO,
- * GET_IRQ_INFO): exact size, argsz >= `size`, no fds. */
+ * GET_IRQ_INFO): at least `size` bytes (a longer tail is ignored: the
+ * libvfio-user client sends argsz bytes), argsz >= `size`, no fds. */
 PDK_API int pdk_vfio_user_info_req_decode(const struct pdk_vfio_user_msg *m,
 					  void *out, size_t size);
 /*
@@ -192,7 +215,8 @@ struct pdk_vfio_user_region {
 /*
  * Encode a region info reply for a request that allowed `max_argsz`
  * bytes: the full reply with its capabilities when they fit, else the
- * fixed part with argsz telling the size needed (as the kernel does).
+ * fixed part with argsz telling the size needed, FLAG_CAPS clear and
+ * cap_offset 0 (as libvfio-user does; the fd goes with the full reply).
  * `r->info.argsz`, `cap_offset` and FLAG_CAPS are computed here. Returns
  * the payload size or -ENOSPC when `size` is too small.
  */

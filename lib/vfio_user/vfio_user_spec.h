@@ -89,10 +89,17 @@ struct vfio_user_dma_map {
 };
 static_assert(sizeof(struct vfio_user_dma_map) == 32, "spec: DMA_MAP is 32 bytes");
 
-/* "VFIO_USER_DMA_UNMAP" request and reply (the reply echoes the entry). */
+/*
+ * "VFIO_USER_DMA_UNMAP" request and reply (the reply echoes the entry).
+ * The specification calls flags unused; QEMU sends the kernel's
+ * VFIO_DMA_UNMAP_FLAG_ALL (address and size 0) and libvfio-user accepts it
+ * and GET_DIRTY_BITMAP, so the values of <linux/vfio.h> are named here.
+ */
+#define VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP (1u << 0)
+#define VFIO_USER_DMA_UNMAP_F_ALL (1u << 1)
 struct vfio_user_dma_unmap {
 	uint32_t argsz; /* maximum reply payload size */
-	uint32_t flags; /* unused in this version: must be 0 */
+	uint32_t flags; /* 0 or VFIO_USER_DMA_UNMAP_F_* */
 	uint64_t addr;
 	uint64_t size;
 };
@@ -185,8 +192,9 @@ static_assert(sizeof(struct vfio_user_dma_rw) == 16, "spec: DMA access is 16 byt
 
 /*
  * "VFIO_USER_DMA_WRITE" reply: the table gives count a size of 4, which
- * would make the reply 12 bytes; libvfio-user and QEMU send the 16-byte
- * structure above. We send 16 and accept 12 or more (doc/vfio-user.md).
+ * would make the reply 12 bytes; libvfio-user sends the 16-byte structure
+ * above and QEMU's client the header alone. We send 16 and accept 0, 12
+ * or 16 bytes (doc/vfio-user.md).
  */
 #define VFIO_USER_DMA_WRITE_REPLY_MIN 12
 

@@ -30,6 +30,7 @@ static int skip_value(struct json *j);
 
 void pdk_vfio_user_caps_init(struct pdk_vfio_user_caps *c)
 {
+	memset(c, 0, sizeof(*c));
 	c->max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
 	c->max_data_xfer_size = VFIO_USER_DEF_MAX_DATA_XFER;
 	c->max_dma_maps = VFIO_USER_DEF_MAX_DMA_MAPS;
@@ -48,7 +49,22 @@ int pdk_vfio_user_caps_write(const struct pdk_vfio_user_caps *c, char *buf,
 
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
-	return n;
+	if (c->nr_iova_ranges == 0 || c->nr_iova_ranges > PDK_VFIO_USER_IOVA_RANGES_MAX)
+		return c->nr_iova_ranges ? -EINVAL : n;
+	n -= 2; /* reopen the capabilities object */
+	for (uint32_t i = 0; i < c->nr_iova_ranges; i++) {
+		int k = snprintf(buf + n, size - (size_t)n, "%s[%" PRIu64 ",%" PRIu64 "]",
+				 i ? "," : ",\"pdk_iova_ranges\":[", c->iova_ranges[i].start,
+				 c->iova_ranges[i].end);
+
+		if (k < 0 || (size_t)k >= size - (size_t)n)
+			return -ENOSPC;
+		n += k;
+	}
+	if ((size_t)n + 3 >= size)
+		return -ENOSPC;
+	memcpy(buf + n, "]}}", 4);
+	return n + 3;
 }
 
 static void skip_ws(struct json *j)
@@ -197,7 +213,8 @@ static int skip_member(struct json *j, const struct json_span *key, void *arg)
 	return skip_value(j);
 }
 
-static int skip_array(struct json *j)
+/* Walk the elements of an array; `elem` must consume each value. */
+static int walk_array(struct json *j, int (*elem)(struct json *j, void *arg), void *arg)
 {
 	if (expect(j, '[') || ++j->depth > JSON_DEPTH_MAX)
 		return -EINVAL;
@@ -208,7 +225,7 @@ static int skip_array(struct json *j)
 		return 0;
 	}
 	for (;;) {
-		if (skip_value(j))
+		if (elem(j, arg))
 			return -EINVAL;
 		skip_ws(j);
 		if (j->p < j->end && *j->p == ',') {
@@ -222,6 +239,12 @@ static int skip_array(struct json *j)
 	}
 }
 
+static int skip_elem(struct json *j, void *arg)
+{
+	(void)arg;
+	return skip_value(j);
+}
+
 static int skip_value(struct json *j)
 {
 	struct json_span s;
@@ -233,7 +256,7 @@ static int skip_value(struct json *j)
 	case '{':
 		return walk_object(j, skip_member, NULL);
 	case '[':
-		return skip_array(j);
+		return walk_array(j, skip_elem, NULL);
 	case '"':
 		return read_string(j, &s);
 	case 't':
@@ -274,6 +297,37 @@ static int key_is(const struct json_span *key, const char *name)
 	return key->len == strlen(name) && memcmp(key->start, name, key->len) == 0;
 }
 
+/* [start, end] */
+struct range_pair {
+	uint64_t v[2];
+	unsigned n;
+};
+
+static int range_bound(struct json *j, void *arg)
+{
+	struct range_pair *p = arg;
+
+	if (p->n == 2)
+		return -EINVAL;
+	return read_uint(j, &p->v[p->n++]);
+}
+
+static int iova_range(struct json *j, void *arg)
+{
+	struct pdk_vfio_user_caps *c = arg;
+	struct range_pair p = {.n = 0};
+	const struct pdk_vfio_user_iova_range *prev =
+		c->nr_iova_ranges ? &c->iova_ranges[c->nr_iova_ranges - 1] : NULL;
+
+	if (walk_array(j, range_bound, &p) || p.n != 2 || p.v[0] > p.v[1] ||
+	    c->nr_iova_ranges == PDK_VFIO_USER_IOVA_RANGES_MAX ||
+	    (prev && p.v[0] <= prev->end))
+		return -EINVAL;
+	c->iova_ranges[c->nr_iova_ranges++] =
+		(struct pdk_vfio_user_iova_range){p.v[0], p.v[1]};
+	return 0;
+}
+
 static int cap_member(struct json *j, const struct json_span *key, void *arg)
 {
 	struct pdk_vfio_user_caps *c = arg;
@@ -295,6 +349,12 @@ static int cap_member(struct json *j, const struct json_span *key, void *arg)
 			c->pgsizes = v;
 		else
 			c->max_data_xfer_size = v;
+		return 0;
+	}
+	if (key_is(key, "pdk_iova_ranges")) {
+		c->nr_iova_ranges = 0;
+		if (walk_array(j, iova_range, c) || c->nr_iova_ranges == 0)
+			return -EINVAL;
 		return 0;
 	}
 	return skip_value(j); /* migration, twin_socket, write_multiple, ... */

@@ -99,11 +99,17 @@ int pdk_vfio_user_dma_unmap_decode(const struct pdk_vfio_user_msg *m,
 {
 	if (m->nfds || m->fds_dropped)
 		return -EBADF;
-	if (m->len != sizeof(*out))
+	if (m->len < sizeof(*out))
 		return -EINVAL;
 	memcpy(out, m->payload, sizeof(*out));
-	if (out->argsz < sizeof(*out) || out->flags != 0 || out->size == 0 ||
-	    wraps(out->addr, out->size - 1))
+	/* a dirty bitmap request is longer: refuse it for what it is */
+	if (out->flags == VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP)
+		return -ENOTSUP;
+	if (m->len != sizeof(*out) || out->argsz < sizeof(*out))
+		return -EINVAL;
+	if (out->flags == VFIO_USER_DMA_UNMAP_F_ALL) /* QEMU, libvfio-user */
+		return (out->addr || out->size) ? -EINVAL : 0;
+	if (out->flags != 0 || out->size == 0 || wraps(out->addr, out->size - 1))
 		return -EINVAL;
 	return 0;
 }
@@ -115,7 +121,8 @@ int pdk_vfio_user_info_req_decode(const struct pdk_vfio_user_msg *m, void *out,
 
 	if (m->nfds || m->fds_dropped)
 		return -EBADF;
-	if (m->len != size || size < sizeof(argsz))
+	/* libvfio-user's client sends argsz bytes: the tail is ignored */
+	if (m->len < size || size < sizeof(argsz))
 		return -EINVAL;
 	memcpy(out, m->payload, size);
 	memcpy(&argsz, m->payload, sizeof(argsz));
@@ -245,14 +252,18 @@ int pdk_vfio_user_region_info_encode(void *buf, size_t size,
 	info.argsz = (uint32_t)need;
 	info.cap_offset = 0;
 	info.flags &= ~(uint32_t)VFIO_REGION_INFO_FLAG_CAPS;
-	if (caps)
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+	/*
+	 * Too small: the fixed part, argsz telling the size needed, and no
+	 * FLAG_CAPS, as libvfio-user does (the kernel sets it with cap_offset
+	 * 0, which QEMU's vfio-user client rejects).
+	 */
 	if (caps == 0 || max_argsz < need) {
 		memcpy(p, &info, sizeof(info));
 		return (int)sizeof(info);
 	}
 	if (size < need)
 		return -ENOSPC;
+	info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
 	info.cap_offset = (uint32_t)off;
 	if (r->msix_mappable) {
 		struct vfio_user_cap_header h = {
@@ -422,7 +433,10 @@ int pdk_vfio_user_dma_rw_reply_decode(const struct pdk_vfio_user_msg *m,
 	if (write) {
 		uint32_t count32;
 
-		/* 12 bytes per the table, 16 as implementations send. */
+		/* QEMU answers with the header alone: nothing to match */
+		if (m->len == 0)
+			return 0;
+		/* 12 bytes per the table, 16 as libvfio-user sends. */
 		if (m->len != VFIO_USER_DMA_WRITE_REPLY_MIN && m->len != sizeof(r))
 			return -EINVAL;
 		memcpy(&r.addr, m->payload, sizeof(r.addr));

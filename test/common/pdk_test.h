@@ -82,6 +82,18 @@ static inline int test_is_root(void)
 	return geteuid() == 0;
 }
 
+/* A stress test's iteration count: `dflt` scaled by PDK_STRESS_SCALE (a
+ * percentage, 1..10000; 100 when unset or out of range). */
+static inline unsigned test_stress_count(unsigned dflt)
+{
+	const char *scale = getenv("PDK_STRESS_SCALE");
+	unsigned long pct = scale ? strtoul(scale, NULL, 10) : 100;
+
+	if (pct == 0 || pct > 10000)
+		pct = 100;
+	return (unsigned)((unsigned long long)dflt * pct / 100);
+}
+
 /*
  * Start EAL for a test without hugepages or files: --no-huge on `lcores`
  * ("0" or "0-1"), 64 MiB, warnings only. Returns what pdk_eal_init() did.

@@ -105,17 +105,10 @@ fi
 # transitional device (default) lacks ACCESS_PLATFORM and reads guest
 # physical addresses, hence --iova-mode pa; the modern-only one has
 # iommu_platform=on and goes through the IOMMU with IOVA = VA.
-# PA mode: the EAL's allocator never spans hugepages that are not physically
-# contiguous, and a fresh pool hands pages out in descending physical order,
-# so no mbuf pool (> 2 MiB) could be made. A throwaway EAL start that maps
-# and frees the pages leaves them in ascending order for the two runs (a
-# workaround until the EAL orders pages by physical address itself).
 if have pdk-testpmd && [ -n "$NET0" ] && [ -n "$NET1" ]; then
 	iova=""
 	[ "$(cat /sys/bus/pci/devices/$NET0/device)" = 0x1000 ] && iova="--iova-mode pa"
 	eal="-l 0-1 -m 96 $iova --log-level=notice"
-	[ -n "$iova" ] && pdk-testpmd -l 0 -m 200 $iova --no-pci --file-prefix warm -- \
-		--no-such-option >/dev/null 2>&1
 	pdk-testpmd $eal --file-prefix vrx -a $NET1 -- --forward-mode rxonly \
 		--run-time 8 --json >/tmp/vrx.json 2>/tmp/vrx.err &
 	rx_pid=$!
@@ -187,8 +180,95 @@ else
 	check nvme_perf_verify SKIP "pdk-nvme-perf is not built"
 fi
 
-# Further checks (pdk-nvme-identify, pdk-nvme-perf, pdk-testpmd,
-# unbind under load) run here once those programs are built.
+# --- unbind while an app holds the device: vfio-pci signals the request
+# IRQ and blocks the unbind until the device fd is closed. pdk-nvme-perf (a
+# 120 s run, reads only: disk_pattern's stamps stay) must say it was asked,
+# let its outstanding I/O complete (with errors), stop, exit 3 (removed
+# during the run) and so release the device: the unbind finishes within
+# UNBIND_S. Then the device has no driver, and binds to vfio-pci and
+# attaches again. Last of the NVMe checks, and it leaves the device bound.
+UNBIND_S=30
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+unbind_request() {
+	( pdk-nvme-perf -l 0-1 -a $NVME -m 128 -- -q 16 -o 4096 -w randread -t 120 --json \
+		>/tmp/unb.json 2>/tmp/unb.err & echo $! >/tmp/unb.pid; wait $!
+	  echo $? >/tmp/unb.rc; uptime_s >/tmp/unb.t_exit ) &
+	n=0 # doing I/O: its first progress line (stderr with --json)
+	while ! grep -q IOPS /tmp/unb.err 2>/dev/null && [ ! -f /tmp/unb.rc ] && [ $n -lt 60 ]; do
+		sleep 1; n=$((n + 1))
+	done
+	if ! grep -q IOPS /tmp/unb.err 2>/dev/null || [ -f /tmp/unb.rc ]; then
+		kill -9 "$(cat /tmp/unb.pid)" 2>/dev/null
+		check unbind_request FAIL "pdk-nvme-perf did no I/O or exited early:" \
+			"$(tail -n 3 /tmp/unb.err | tr '\n' ' ')"
+		return
+	fi
+	t0=$(uptime_s)
+	( pdk-devbind --unbind $NVME >/tmp/unb.bind 2>&1; echo $? >/tmp/unb.bindrc
+	  uptime_s >/tmp/unb.t_unbind ) &
+	n=0
+	while { [ ! -f /tmp/unb.rc ] || [ ! -f /tmp/unb.bindrc ]; } && [ $n -lt $UNBIND_S ]; do
+		sleep 1; n=$((n + 1))
+	done
+	if [ ! -f /tmp/unb.rc ] || [ ! -f /tmp/unb.bindrc ]; then
+		# the app did not let go: kill it (closing its fds ends the unbind)
+		kill -9 "$(cat /tmp/unb.pid)" 2>/dev/null; sleep 2
+		cat /tmp/unb.err; dmesg | grep -i vfio | tail -5
+		check unbind_request FAIL "not done ${UNBIND_S} s after the unbind: pdk-nvme-perf" \
+			"$([ -f /tmp/unb.rc ] && echo exited || echo still ran), the unbind" \
+			"$([ -f /tmp/unb.bindrc ] && echo finished || echo still blocked)"
+		return
+	fi
+	cat /tmp/unb.err /tmp/unb.bind
+	dmesg | grep -i 'device request' | tail -3
+	drv=""
+	[ -e /sys/bus/pci/devices/$NVME/driver ] &&
+		drv=$(basename "$(readlink /sys/bus/pci/devices/$NVME/driver)")
+	python3 - "$NVME" "$t0" "$(cat /tmp/unb.rc)" "$(cat /tmp/unb.bindrc)" "$drv" \
+		"$(cat /tmp/unb.t_exit)" "$(cat /tmp/unb.t_unbind)" >/tmp/unb.check 2>&1 <<'PY'
+import json, subprocess, sys
+bdf, t0, rc, bindrc, drv, t_exit, t_unbind = sys.argv[1:]
+t0, t_exit, t_unbind = float(t0), float(t_exit), float(t_unbind)
+err = open("/tmp/unb.err").read()
+assert "%s: removal requested" % bdf in err, "pdk-nvme-perf did not report the request"
+assert "Relaying device request to user" in subprocess.run(
+    ["dmesg"], stdout=subprocess.PIPE, text=True).stdout, "vfio-pci relayed no request"
+assert rc == "3", "pdk-nvme-perf exit %s, not 3 (removed during the run)" % rc
+assert bindrc == "0", "pdk-devbind --unbind exit %s" % bindrc
+assert drv == "", "still bound to %s after the unbind" % drv
+r = json.load(open("/tmp/unb.json"))
+c = r["controllers"][0]
+assert r["removed"] == [bdf], r["removed"]
+assert c["submitted"] == c["completed"], "I/O left outstanding: %s" % c
+assert 0 < r["seconds"] < 110 and r["total"]["ios"] > 0, (r["seconds"], r["total"])
+print("request relayed; from the unbind's start pdk-nvme-perf exited 3 in %.1f s and the"
+      " unbind finished in %.1f s; %d I/Os in %.1f s, %d failed with the removal, %d"
+      " submitted = %d completed;" % (
+      t_exit - t0, t_unbind - t0, r["total"]["ios"], r["seconds"], r["total"]["errors"],
+      c["submitted"], c["completed"]))
+PY
+	py=$?
+	# back to vfio-pci, and the driver attaches again (the device was not
+	# left in a state it cannot come back from)
+	pdk-devbind --bind vfio-pci $NVME >/tmp/unb.rebind 2>&1 &&
+	pdk-nvme-identify -a $NVME -m 64 -- --json >/tmp/unb.id 2>>/tmp/unb.rebind &&
+	grep -q '"sn":"PDKVM0001"' /tmp/unb.id
+	again=$?
+	if [ $py = 0 ] && [ $again = 0 ]; then
+		check unbind_request PASS "$(cat /tmp/unb.check) rebound and identified again"
+	elif [ $py = 0 ]; then
+		check unbind_request FAIL "no way back: $(tail -n 3 /tmp/unb.rebind | tr '\n' ' ')"
+	else
+		check unbind_request FAIL "$(tail -n 2 /tmp/unb.check | tr '\n' ' ')"
+	fi
+}
+if have pdk-nvme-perf && have pdk-nvme-identify; then
+	unbind_request
+else
+	check unbind_request SKIP "pdk-nvme-perf or pdk-nvme-identify is not built"
+fi
+
+# Further checks, when an initramfs carries them.
 if [ -f /pdk/checks.sh ]; then
 	. /pdk/checks.sh
 fi

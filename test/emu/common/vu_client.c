@@ -82,7 +82,8 @@ static void serve_dma(struct vuc *c, struct pdk_vfio_user_msg *m)
 	}
 	if (write) {
 		memcpy(mem, data, rw.count);
-		pdk_vfio_user_send_reply(c->sock, &m->hdr, &rw, sizeof(rw), NULL, 0);
+		pdk_vfio_user_send_reply(c->sock, &m->hdr, &rw,
+					 c->dma_write_reply_empty ? 0 : sizeof(rw), NULL, 0);
 	} else {
 		struct iovec iov[2] = {{&rw, sizeof(rw)}, {mem, rw.count}};
 		struct vfio_user_header h = {.msg_id = m->hdr.msg_id,

@@ -28,6 +28,7 @@ struct vuc {
 	unsigned nlocal;
 	unsigned dma_served;
 	int dma_reply_err; /* answer DMA_READ/WRITE with this errno when set */
+	bool dma_write_reply_empty; /* answer DMA_WRITE with the header alone (QEMU) */
 };
 
 /* Connect (no VERSION): 0 or -errno. */

@@ -272,6 +272,13 @@ static void test_knob_errors(void **state)
 		{"testdev,socket=/tmp/x,bar0-size=20000", "bar0-size"},
 		{"testdev,socket=/tmp/x,stuck=2", "knob 'stuck'"},
 		{"testdev,socket=/tmp/x,fault=x,fault=y", "given twice"},
+		{"testdev,socket=/tmp/x,iova-ranges=0x1000", "knob 'iova-ranges'"},
+		{"testdev,socket=/tmp/x,iova-ranges=0x2000-0x1fff", "knob 'iova-ranges'"},
+		{"testdev,socket=/tmp/x,iova-ranges=0x1000-0x1ffe", "multiples of"},
+		{"testdev,socket=/tmp/x,iova-ranges=0x8000-0x8fff/0x1000-0x1fff", "ascending"},
+		{"testdev,socket=/tmp/x,iova-ranges=0-0xfff/0x1000-0x1fff/0x2000-0x2fff/"
+		 "0x3000-0x3fff/0x4000-0x4fff/0x5000-0x5fff/0x6000-0x6fff/0x7000-0x7fff/"
+		 "0x8000-0x8fff", "at most 8"},
 		{"testdev,socket=/tmp/x,vectors", "expected key=value"},
 		{"testdev,vectors=2", "knob 'socket' missing"},
 		{"nvme9,socket=/tmp/x", "unknown device type 'nvme9'; known types: testdev"},

@@ -296,6 +296,35 @@ static void test_dma_limits(void **state)
 	assert_int_equal(vuc_dma_map(&c, 0x20000000, 0x10000, memfd, 0, rw), 0);
 }
 
+/* An IOMMU with holes: the windows reach the client, DMA_MAP outside them
+ * (or across a hole) fails with EINVAL as the kernel's does. */
+static void test_dma_iova_ranges(void **state)
+{
+	const uint32_t rw = VFIO_USER_DMA_F_READ | VFIO_USER_DMA_F_WRITE;
+
+	(void)state;
+	teardown(NULL);
+	assert_int_equal(setup_dev("iova-ranges=0x100000-0xfedfffff/0xfef00000-0x7fffffffff"), 0);
+	assert_int_equal(c.server.nr_iova_ranges, 2);
+	assert_true(c.server.iova_ranges[0].start == 0x100000);
+	assert_true(c.server.iova_ranges[0].end == 0xfedfffff);
+	assert_true(c.server.iova_ranges[1].start == 0xfef00000);
+	assert_true(c.server.iova_ranges[1].end == 0x7fffffffff);
+	assert_int_equal(vuc_dma_map(&c, 0, 0x1000, memfd, 0, rw), -EINVAL);
+	assert_int_equal(vuc_dma_map(&c, 0xfee00000, 0x1000, memfd, 0, rw), -EINVAL);
+	assert_int_equal(vuc_dma_map(&c, 0xfedff000, 0x2000, memfd, 0, rw), -EINVAL);
+	assert_int_equal(vuc_dma_map(&c, 0x7ffffff000, 0x2000, memfd, 0, rw), -EINVAL);
+	/* setup mapped IOVA (0x100000, inside) already; the edges of windows */
+	assert_int_equal(vuc_dma_map(&c, 0xfedff000, 0x1000, memfd, 0, rw), 0);
+	assert_int_equal(vuc_dma_map(&c, 0xfef00000, 0x1000, memfd, 0, rw), 0);
+	assert_int_equal(vuc_dma_map(&c, 0x7ffffff000, 0x1000, memfd, 0x4000, rw), 0);
+	/* the device works through the windows: copy into the last page */
+	fill(mem, 4096, 9);
+	assert_int_equal(copy_status(IOVA, 0x7ffffff000, 4096), TESTDEV_ST_DONE);
+	assert_memory_equal(mem, mem + 0x4000, 4096);
+	assert_int_equal(copy_status(IOVA + 8192, 0xfef00000, 64), TESTDEV_ST_DONE);
+}
+
 /* Memory without an fd: the server reaches it with DMA_READ/WRITE. */
 static void test_dma_messages(void **state)
 {
@@ -373,6 +402,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_irq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_map_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_iova_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_keeps_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_drops, setup, teardown),

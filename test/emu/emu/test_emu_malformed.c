@@ -290,7 +290,10 @@ static void test_dma_requests(void **state)
 	assert_int_equal(vuc_dma_map(&c, 0x10000, 0x4000, fd, 0, 3), 0);
 	assert_int_equal(vuc_dma_map(&c, 0x12000, 0x2000, fd, 0, 3), -EEXIST);
 	assert_int_equal(vuc_dma_unmap(&c, 0x20000, 0x1000), -ENOENT);
-	un.flags = 1;
+	un.flags = 1; /* a dirty bitmap */
+	assert_int_equal(vuc_call(&c, VFIO_USER_DMA_UNMAP, &un, sizeof(un), NULL, 0, NULL),
+			 -ENOTSUP);
+	un.flags = 4;
 	assert_int_equal(vuc_call(&c, VFIO_USER_DMA_UNMAP, &un, sizeof(un), NULL, 0, NULL),
 			 -EINVAL);
 	assert_int_equal(vuc_dma_unmap(&c, 0x10000, 0x4000), 0);

@@ -154,7 +154,9 @@ class VirtioTestpmdTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         ev = final(out)[0]
         p0, p1 = port(ev, 0), port(ev, 1)
-        self.assertGreater(p0['tx_packets'], 1000)
+        # Many round trips (the rate depends on the machine's load; the
+        # emulator's device threads share its cores), then what matters:
+        self.assertGreater(p0['tx_packets'], 10 * 64)
         # two bursts of 32 circulate: at most those are on the way at the end
         for a, b in ((p0, p1), (p1, p0)):
             self.assertGreaterEqual(a['tx_packets'], b['rx_packets'])

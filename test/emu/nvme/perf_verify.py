@@ -8,11 +8,11 @@ zero mismatches. Exit 0 pass, 1 fail, 77 skip (pdk-emud has no NVMe model).
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+import emud
 
 
 def main():
@@ -23,33 +23,22 @@ def main():
     ap.add_argument("-q", default="32")
     ap.add_argument("--knobs", default="ns-size=256m")
     args = ap.parse_args()
-    emud = os.path.join(args.build, "app", "pdk-emud", "pdk-emud")
     perf = os.path.join(args.build, "app", "pdk-nvme-perf", "pdk-nvme-perf")
-    helptext = subprocess.run([emud, "--help"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True).stdout
-    if "\n  nvme:" not in helptext:
+    if not emud.has_nvme(args.build):
         print("SKIP: pdk-emud has no NVMe model in this tree")
         return 77
     with tempfile.TemporaryDirectory(prefix="pdk-perf-verify.") as d:
-        sock, ready = os.path.join(d, "nvme.sock"), os.path.join(d, "ready")
-        srv = subprocess.Popen([emud, "--device", "nvme,socket=%s,%s" % (sock, args.knobs),
-                                "--ready-file", ready, "--log-level", "warning"])
         try:
-            for _ in range(500):
-                if os.path.exists(ready) or srv.poll() is not None:
-                    break
-                time.sleep(0.01)
-            if not os.path.exists(ready):
-                print("FAIL: pdk-emud did not get ready")
-                return 1
-            cmd = [perf, "--no-huge", "-m", "256", "--file-prefix", "perfverify%d" % os.getpid(),
-                   "-a", "vfio-user:" + sock, "--", "-q", args.q, "-o", args.o,
-                   "-w", "randrw", "-M", "50", "-t", args.t, "--verify", "--json"]
-            print(" ".join(cmd), flush=True)
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=300)
-        finally:
-            srv.send_signal(signal.SIGTERM)
-            srv.wait(timeout=30)
+            with emud.Emud(args.build, d, args.knobs) as srv:
+                cmd = [perf, "--no-huge", "-m", "256", "--file-prefix",
+                       "perfverify%d" % os.getpid(), "-a", "vfio-user:" + srv.sock, "--",
+                       "-q", args.q, "-o", args.o, "-w", "randrw", "-M", "50", "-t", args.t,
+                       "--verify", "--json"]
+                print(" ".join(cmd), flush=True)
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=300)
+        except emud.NotReady as e:
+            print("FAIL: %s" % e)
+            return 1
     try:
         r = json.loads(p.stdout)
     except ValueError:

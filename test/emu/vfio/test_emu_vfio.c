@@ -609,7 +609,7 @@ static void test_hostile_server(void **state)
 	static const int want[EV_MODES] = {
 		[EV_CAP_LOOP] = EINVAL, [EV_FD_NO_MMAP] = EBADF, [EV_AREA_OUT] = EINVAL,
 		[EV_WRONG_CMD] = ENODEV, [EV_HANGUP] = ENODEV, [EV_HUGE] = ENODEV,
-		[EV_READ_COUNT] = 0, [EV_NOT_PCI] = ENODEV,
+		[EV_READ_COUNT] = EPROTO, [EV_NOT_PCI] = ENODEV,
 	};
 
 	(void)state;
@@ -618,19 +618,16 @@ static void test_hostile_server(void **state)
 		struct evil_srv e = {.mode = (enum evil)i};
 		struct pdk_vfio_dev *d;
 		pthread_t t;
-		uint32_t v;
 
 		e.lsock = emu_listen_raw("evil.sock", sa.sun_path);
 		pthread_create(&t, NULL, evil_thread, &e);
 		snprintf(name, sizeof(name), "vfio-user:%s", sa.sun_path);
 		test_log_capture(PDK_LOG_ERR);
 		d = pdk_vfio_dev_open(name, PDK_VFIO_OPEN_NO_DMA);
+		/* a config read answered with the wrong count fails the open: the
+		 * MSI-X capability cannot be looked for */
 		if ((d == NULL ? errno : 0) != want[i])
 			fail_msg("hostile mode %d: open gave %s", i, d ? "a device" : strerror(errno));
-		if (d) { /* a read answered with the wrong count is an error */
-			assert_int_equal(pdk_vfio_dev_region_read(d, 7, &v, 4, 0), -EPROTO);
-			pdk_vfio_dev_close(d);
-		}
 		test_log_release();
 		pthread_join(t, NULL);
 		close(e.lsock);

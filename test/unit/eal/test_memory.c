@@ -116,6 +116,26 @@ static void test_iova_pa(void **state)
 	assert_int_equal(z->iova, pagemap_pa(p));
 	/* each 2 MiB page is one physical block */
 	assert_true(pdk_mem_iova_contig(p, 4096));
+	/* pages are laid out in ascending physical order, so physically
+	 * adjacent pages can serve one allocation */
+	{
+		const struct pdk_memseg *seg = pdk_mem_virt2memseg(p);
+
+		for (size_t off = seg->page_size; off < seg->len; off += seg->page_size) {
+			char *a = (char *)seg->va + off - seg->page_size, *b = a + seg->page_size;
+
+			assert_true(pagemap_pa(a) < pagemap_pa(b));
+			assert_int_equal(pdk_mem_virt2iova(b), pagemap_pa(b));
+		}
+	}
+	/* a zone without IOVA_CONTIG may span discontiguous pages */
+	pdk_memzone_free(z);
+	z = pdk_memzone_reserve("big", 6 * PDK_MB, 0, 0);
+	assert_non_null(z);
+	if (pdk_mem_iova_contig(z->addr, z->len))
+		assert_int_equal(z->iova, pagemap_pa(z->addr));
+	else
+		assert_int_equal(z->iova, PDK_BAD_IOVA);
 	pdk_eal_cleanup();
 }
 

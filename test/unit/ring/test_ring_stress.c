@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <pdk_ring.h>
+#include <pdk_test.h>
 
 #define MAX_THREADS 4
 #define BATCH_MAX 16
@@ -49,16 +50,6 @@ struct worker {
 	unsigned seed;
 	pthread_t thread;
 };
-
-static unsigned per_producer(void)
-{
-	const char *scale = getenv("PDK_STRESS_SCALE");
-	unsigned long pct = scale ? strtoul(scale, NULL, 10) : 100;
-
-	if (pct == 0 || pct > 10000)
-		pct = 100;
-	return (unsigned)(PER_PRODUCER_DEFAULT * pct / 100);
-}
 
 static unsigned batch(unsigned *seed, bool *bulk)
 {
@@ -153,7 +144,7 @@ static void run_stress(unsigned count, unsigned flags, unsigned producers,
 	struct stress s = {.producers = producers, .consumers = consumers};
 	size_t elems;
 
-	s.per_producer = per_producer();
+	s.per_producer = test_stress_count(PER_PRODUCER_DEFAULT);
 	elems = (size_t)producers * s.per_producer;
 	s.ring = aligned_alloc(PDK_CACHE_LINE,
 			       (size_t)pdk_ring_get_memsize(count, flags));

@@ -93,6 +93,7 @@ void fk_uninstall(void);
 /* The usual fixture: fk_reset, a fake sysfs with FK_BDF bound to vfio-pci
  * in group FK_GROUP, the fake installed; and its undoing. */
 void fk_start(void);
+
 void fk_stop(void);
 
 /* Capability builders, appended to a region's chain in order. */
@@ -114,5 +115,19 @@ const char *fk_run_dir(void);
  * checking what a write did. */
 uint32_t fk_dev_read32(uint32_t index, uint64_t off);
 void fk_dev_write32(uint32_t index, uint64_t off, uint32_t v);
+
+#ifdef PDK_TEST_H
+#include <pdk_eal.h>
+
+/* pdk_eal_init with 8 MiB of ordinary memory and no PCI scan, then fk_start(). */
+static inline void fk_start_with_eal(void)
+{
+	TEST_ARGV(av, "prog", "-l", "0", "--no-huge", "-m", "8", "--no-pci",
+		  "--log-level", "err");
+
+	assert_true(pdk_eal_init(av_c, av) > 0);
+	fk_start();
+}
+#endif
 
 #endif /* FAKE_KERNEL_H */

@@ -19,12 +19,8 @@
 
 static int setup(void **state)
 {
-	TEST_ARGV(av, "prog", "-l", "0", "--no-huge", "-m", "8", "--no-pci",
-		  "--log-level", "err");
-
 	(void)state;
-	assert_true(pdk_eal_init(av_c, av) > 0);
-	fk_start();
+	fk_start_with_eal();
 	test_log_capture(PDK_LOG_INFO);
 	return 0;
 }

@@ -59,6 +59,57 @@ static void test_json_valid(void **state)
 	assert_int_equal(parse(buf, &d), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
 	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, 10), -ENOSPC);
+	/* without ranges the writer says nothing of them (other peers never see
+	 * the extension) */
+	assert_null(strstr(buf, "pdk_iova_ranges"));
+}
+
+/* The PDK extension "pdk_iova_ranges": the valid IOVA windows. */
+static void test_json_iova_ranges(void **state)
+{
+	static const char *const bad[] = {
+		"{\"capabilities\":{\"pdk_iova_ranges\":[]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":1}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[1,2]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[1]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[1,2,3]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[3,2]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,9],[9,20]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[10,19],[0,5]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,-1]]}}",
+		"{\"capabilities\":{\"pdk_iova_ranges\":[[0,\"9\"]]}}",
+		("{\"capabilities\":{\"pdk_iova_ranges\":[[0,1],[2,3],[4,5],[6,7],[8,9],"
+		 "[10,11],[12,13],[14,15],[16,17]]}}"),
+	};
+	struct pdk_vfio_user_caps c, d;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(parse("{\"capabilities\":{\"pdk_iova_ranges\":[[4096, 4276092927],"
+			       "[4277141504,18446744073709551615]]}}", &c), 0);
+	assert_int_equal(c.nr_iova_ranges, 2);
+	assert_int_equal(c.iova_ranges[0].start, 4096);
+	assert_int_equal(c.iova_ranges[0].end, 0xfedfffff);
+	assert_int_equal(c.iova_ranges[1].start, 0xfef00000);
+	assert_true(c.iova_ranges[1].end == UINT64_MAX);
+	/* the writer's output reads back, eight windows included */
+	for (unsigned i = 0; i < PDK_VFIO_USER_IOVA_RANGES_MAX; i++)
+		c.iova_ranges[i] = (struct pdk_vfio_user_iova_range){
+			(uint64_t)i << 60, ((uint64_t)i << 60) + 0xfffffffffffffffull};
+	c.nr_iova_ranges = PDK_VFIO_USER_IOVA_RANGES_MAX;
+	assert_true(pdk_vfio_user_caps_write(&c, buf, sizeof(buf)) > 0);
+	pdk_vfio_user_caps_init(&d);
+	assert_int_equal(pdk_vfio_user_caps_parse(buf, strlen(buf), &d), 0);
+	assert_memory_equal(&c, &d, sizeof(c));
+	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, 200), -ENOSPC);
+	c.nr_iova_ranges = PDK_VFIO_USER_IOVA_RANGES_MAX + 1;
+	assert_int_equal(pdk_vfio_user_caps_write(&c, buf, sizeof(buf)), -EINVAL);
+	for (size_t i = 0; i < PDK_DIM(bad); i++) {
+		pdk_vfio_user_caps_init(&c);
+		if (pdk_vfio_user_caps_parse(bad[i], strlen(bad[i]), &c) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(c.nr_iova_ranges, 0);
+	}
 }
 
 static void test_json_malformed(void **state)
@@ -313,9 +364,22 @@ static void test_dma_decoders(void **state)
 
 	m = fake(&un, sizeof(un), 0);
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
-	un.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+	/* QEMU's unmap_all: flag ALL with address and size 0, nothing else */
+	un.flags = VFIO_USER_DMA_UNMAP_F_ALL;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	un.addr = un.size = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), 0);
+	assert_int_equal(uo.flags, VFIO_USER_DMA_UNMAP_F_ALL);
+	un.flags = 0;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
+	/* a dirty bitmap is not offered: said so, whatever its length */
+	un.flags = VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP;
+	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -ENOTSUP);
+	un.flags = 4;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.flags = 0;
+	un.addr = 1;
+	un.size = 2;
 	un.argsz = 8;
 	assert_int_equal(pdk_vfio_user_dma_unmap_decode(&m, &uo), -EINVAL);
 	un.argsz = 24;
@@ -386,6 +450,14 @@ static void test_irq_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 	m = fake(&ii, 16, 0);
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), 0);
+	/* libvfio-user's client sends argsz bytes: the tail is ignored */
+	uint8_t longer[64] = {0};
+	struct vfio_user_region_info rq = {.argsz = 64, .index = 2}, ro;
+	memcpy(longer, &rq, sizeof(rq));
+	m = fake(longer, sizeof(longer), 0);
+	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &ro, sizeof(ro)), 0);
+	assert_int_equal(ro.index, 2);
+	m = fake(&ii, 16, 0);
 	ii.argsz = 8;
 	assert_int_equal(pdk_vfio_user_info_req_decode(&m, &io, sizeof(io)), -EINVAL);
 }
@@ -434,6 +506,10 @@ static void test_rw_decoders(void **state)
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
 	m = fake(&d, 12, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	/* QEMU's client answers DMA_WRITE with the header alone */
+	m = fake(NULL, 0, 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), 0);
+	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
 	m = fake(&d, 8, 0);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, true, &d, NULL), -EINVAL);
 	assert_int_equal(pdk_vfio_user_dma_rw_reply_decode(&m, false, &d, NULL), -EINVAL);
@@ -475,7 +551,9 @@ static void test_region_info(void **state)
 	/* too small: fixed part with the size needed, then the whole thing */
 	assert_int_equal(region_roundtrip(&r, 32, &o), 0);
 	assert_int_equal(o.info.argsz, 32 + 8 + 16 + 32);
-	assert_true(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	/* no FLAG_CAPS then: QEMU rejects it with cap_offset 0 */
+	assert_false(o.info.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(o.info.cap_offset, 0);
 	assert_false(o.sparse);
 	assert_int_equal(region_roundtrip(&r, o.info.argsz, &o), 0);
 	assert_true(o.sparse);
@@ -555,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_valid),
 		cmocka_unit_test(test_json_malformed),
+		cmocka_unit_test(test_json_iova_ranges),
 		cmocka_unit_test_setup_teardown(test_version_roundtrip, setup_pair, teardown_pair),
 		cmocka_unit_test_setup_teardown(test_framing, setup_pair, teardown_pair),
 		cmocka_unit_test_setup_teardown(test_framing_errors, setup_pair, teardown_pair),
