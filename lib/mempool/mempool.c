@@ -160,6 +160,7 @@ static void lcores_init(struct pdk_mempool *mp, const struct layout *lay,
 
 		lc->size = i < PDK_MAX_LCORES ? cache_size : 0;
 		lc->shared = i == PDK_MAX_LCORES;
+		lc->count_all = mp->flags & PDK_MEMPOOL_F_STATS;
 		atomic_init(&lc->len, 0);
 		for (unsigned s = 0; s < PDK__MP_NB_STATS; s++)
 			atomic_init(&lc->stats[s], 0);
@@ -342,14 +343,94 @@ unsigned pdk_mempool_in_use_count(const struct pdk_mempool *mp)
 	return mp->size - pdk_mempool_avail_count(mp);
 }
 
+/* A fast-path counter: only with PDK_MEMPOOL_F_STATS. */
+static void stat_fast(struct pdk_mempool_lcore *lc, enum pdk__mempool_stat s,
+		      uint64_t v)
+{
+	if (lc->count_all)
+		pdk__mempool_stat_add(lc, s, v);
+}
+
+/* The ring holds every object of the pool: only a double free or a
+ * foreign object can overflow it. */
+static PDK_ALWAYS_INLINE void ring_put(struct pdk_mempool *mp,
+				     void *const *objs, unsigned n)
+{
+	if (pdk_unlikely(pdk_ring_enqueue_bulk(mp->ring, objs, n, NULL) != n))
+		pdk__mempool_put_overflow(mp, n);
+}
+
+/* A get the cache cannot serve; 0 < n <= lc->size, the cache holds len < n.
+ * Refill so that min(N/2, N - n) remain after this get; if the ring has
+ * fewer, just enough for it. */
+static int cache_refill_get(struct pdk_mempool *mp,
+			    struct pdk_mempool_lcore *lc, void **objs,
+			    unsigned n)
+{
+	uint32_t len = atomic_load_explicit(&lc->len, memory_order_relaxed);
+	uint32_t want = PDK_MIN(n + lc->size / 2, lc->size) - len, got;
+
+	got = pdk_ring_dequeue_bulk(mp->ring, &lc->objs[len], want, NULL);
+	if (got == 0 && want > n - len)
+		got = pdk_ring_dequeue_bulk(mp->ring, &lc->objs[len], n - len,
+					    NULL);
+	if (got == 0)
+		return -ENOENT;
+	pdk__mempool_stat_add(lc, PDK__MP_CACHE_REFILL, 1);
+	pdk__mempool_cache_pop(lc, len + got, objs, n);
+	return 0;
+}
+
+int pdk__mempool_get_slow(struct pdk_mempool *mp,
+			  struct pdk_mempool_lcore *lc, void **objs, unsigned n)
+{
+	int rc;
+
+	if (n <= lc->size)
+		rc = cache_refill_get(mp, lc, objs, n);
+	else /* no cache, or more than it holds: straight from the ring */
+		rc = pdk_ring_dequeue_bulk(mp->ring, objs, n, NULL) == n ? 0
+									 : -ENOENT;
+	if (rc == 0) {
+		stat_fast(lc, PDK__MP_GET_OK, 1);
+		stat_fast(lc, PDK__MP_GET_OK_OBJS, n);
+	} else {
+		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL, 1);
+		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL_OBJS, n);
+	}
+	return rc;
+}
+
+void pdk__mempool_put_slow(struct pdk_mempool *mp,
+			   struct pdk_mempool_lcore *lc, void *const *objs,
+			   unsigned n)
+{
+	uint32_t len = atomic_load_explicit(&lc->len, memory_order_relaxed);
+
+	if (n <= lc->size) {
+		/* Flush the newest so that max(N/2, n) remain after the put. */
+		uint32_t keep = PDK_MAX(lc->size / 2, n) - n;
+
+		ring_put(mp, &lc->objs[keep], len - keep);
+		pdk__mempool_stat_add(lc, PDK__MP_CACHE_FLUSH, 1);
+		pdk__ring_copy(&lc->objs[keep], objs, n);
+		/* relaxed: only this thread writes len. */
+		atomic_store_explicit(&lc->len, keep + n, memory_order_relaxed);
+	} else { /* no cache, or more than it holds: straight to the ring */
+		ring_put(mp, objs, n);
+	}
+	stat_fast(lc, PDK__MP_PUT, 1);
+	stat_fast(lc, PDK__MP_PUT_OBJS, n);
+}
+
 void pdk_mempool_cache_flush(struct pdk_mempool *mp)
 {
-	struct pdk_mempool_lcore *lc = pdk__mempool_lcore(mp);
+	struct pdk_mempool_lcore *lc = pdk_mempool_default_cache(mp);
 	uint32_t len = atomic_load_explicit(&lc->len, memory_order_relaxed);
 
 	if (len == 0)
 		return;
-	pdk__mempool_ring_put(mp, lc->objs, len);
+	ring_put(mp, lc->objs, len);
 	pdk__mempool_stat_add(lc, PDK__MP_CACHE_FLUSH, 1);
 	atomic_store_explicit(&lc->len, 0, memory_order_relaxed);
 }

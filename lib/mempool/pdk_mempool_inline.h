@@ -32,9 +32,16 @@ static inline void *pdk_mempool_get_priv(struct pdk_mempool *mp)
 	return PDK_PTR_ADD(mp, PDK_ALIGN_CEIL(sizeof(*mp), (size_t)PDK_CACHE_LINE));
 }
 
-/* The calling thread's slot: its lcore's, or the shared non-EAL slot. */
+/*
+ * The calling thread's cache of mp: its lcore's, or for a thread that is
+ * not an EAL lcore the shared slot, which has no cache. A loop that gets
+ * and puts many times can look it up once and pass it to
+ * pdk_mempool_generic_get()/_put() (pdk_mempool_get_bulk() and
+ * pdk_mempool_put_bulk() look it up on every call). Only the calling
+ * thread may use it.
+ */
 static inline struct pdk_mempool_lcore *
-pdk__mempool_lcore(const struct pdk_mempool *mp)
+pdk_mempool_default_cache(const struct pdk_mempool *mp)
 {
 	unsigned id = pdk_lcore_id();
 
@@ -60,117 +67,118 @@ static inline void pdk__mempool_stat_add(struct pdk_mempool_lcore *lc,
 			      memory_order_relaxed);
 }
 
-/* Pop n objects off the top of the cache (it holds at least n). */
-static inline void pdk__mempool_cache_pop(struct pdk_mempool_lcore *lc,
-					  uint32_t len, void **objs, unsigned n)
+/*
+ * The fast paths below are small and always inlined: a get the cache can
+ * serve, a put the cache can hold. Everything else (refill, flush, the
+ * ring when there is no cache or n exceeds it) is one call to the library,
+ * so that an inlined get or put stays a few instructions, as DPDK's do
+ * (where the ring is behind a function pointer of the pool's ops).
+ */
+PDK_API int pdk__mempool_get_slow(struct pdk_mempool *mp,
+				  struct pdk_mempool_lcore *lc, void **objs,
+				  unsigned n);
+PDK_API void pdk__mempool_put_slow(struct pdk_mempool *mp,
+				   struct pdk_mempool_lcore *lc,
+				   void *const *objs, unsigned n);
+
+/* Two pointers swapped (a vector shuffle). */
+#if defined(__clang__)
+#define PDK__MEMPOOL_SWAP2(v) __builtin_shufflevector(v, v, 1, 0)
+#else
+#define PDK__MEMPOOL_SWAP2(v) __builtin_shuffle(v, (pdk__ring_ptr2){1, 0})
+#endif
+
+/* Pop n objects off the top of the cache (it holds len >= n): the newest
+ * first, the ones most likely still in the CPU's caches. Two at a time:
+ * one load, a swap and one store, where single pointers cost a load and a
+ * store each. */
+static PDK_ALWAYS_INLINE void
+pdk__mempool_cache_pop(struct pdk_mempool_lcore *lc, uint32_t len,
+		       void **objs, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		objs[i] = lc->objs[len - 1 - i];
+	void *const *top = &lc->objs[len]; /* one past the newest */
+	unsigned i = 0;
+
+	for (; i + 2 <= n; i += 2) {
+		pdk__ring_ptr2 v = *(const pdk__ring_ptr2 *)(top - i - 2);
+
+		*(pdk__ring_ptr2 *)&objs[i] = PDK__MEMPOOL_SWAP2(v);
+	}
+	if (n & 1)
+		objs[i] = *(top - i - 1);
 	/* relaxed: only this thread writes len; readers just sample it. */
 	atomic_store_explicit(&lc->len, len - n, memory_order_relaxed);
 }
 
-/* Get through the cache; 0 < n <= lc->size. */
-static inline int pdk__mempool_cache_get(struct pdk_mempool *mp,
-					 struct pdk_mempool_lcore *lc,
-					 void **objs, unsigned n)
+/*
+ * Get n objects through `lc` (from pdk_mempool_default_cache(mp) on this
+ * thread), all or none: 0, or -ENOENT when the pool (the cache plus the
+ * ring) cannot supply n. Never blocks. n == 0 returns 0.
+ */
+static PDK_ALWAYS_INLINE int
+pdk_mempool_generic_get(struct pdk_mempool *mp, void **objs, unsigned n,
+			struct pdk_mempool_lcore *lc)
 {
 	uint32_t len = atomic_load_explicit(&lc->len, memory_order_relaxed);
-	uint32_t want, got;
 
-	if (pdk_likely(n <= len)) {
-		pdk__mempool_stat_add(lc, PDK__MP_CACHE_HIT, 1);
-		pdk__mempool_cache_pop(lc, len, objs, n);
-		return 0;
+	/* n > len also covers n > the cache size and a pool without one. */
+	if (pdk_unlikely(n > len))
+		return pdk__mempool_get_slow(mp, lc, objs, n);
+	pdk__mempool_cache_pop(lc, len, objs, n);
+	if (pdk_unlikely(lc->count_all)) {
+		pdk__mempool_stat_add(lc, PDK__MP_CACHE_HIT, n != 0);
+		pdk__mempool_stat_add(lc, PDK__MP_GET_OK, 1);
+		pdk__mempool_stat_add(lc, PDK__MP_GET_OK_OBJS, n);
 	}
-	/* Refill so that min(N/2, N - n) remain after this get. */
-	want = PDK_MIN(n + lc->size / 2, lc->size) - len;
-	got = pdk_ring_dequeue_bulk(mp->ring, &lc->objs[len], want, NULL);
-	if (got == 0 && want > n - len)
-		got = pdk_ring_dequeue_bulk(mp->ring, &lc->objs[len], n - len,
-					    NULL);
-	if (got == 0)
-		return -ENOENT;
-	pdk__mempool_stat_add(lc, PDK__MP_CACHE_REFILL, 1);
-	pdk__mempool_cache_pop(lc, len + got, objs, n);
 	return 0;
 }
 
-/*
- * Get n objects, all or none: 0, or -ENOENT when the pool (this lcore's
- * cache plus the ring) cannot supply n. Never blocks. n == 0 returns 0.
- */
-static inline int pdk_mempool_get_bulk(struct pdk_mempool *mp, void **objs,
-				       unsigned n)
+/* pdk_mempool_generic_get() through the calling thread's cache. */
+static PDK_ALWAYS_INLINE int
+pdk_mempool_get_bulk(struct pdk_mempool *mp, void **objs, unsigned n)
 {
-	struct pdk_mempool_lcore *lc = pdk__mempool_lcore(mp);
-	int rc;
-
-	if (pdk_likely(n <= lc->size))
-		rc = n == 0 ? 0 : pdk__mempool_cache_get(mp, lc, objs, n);
-	else
-		rc = pdk_ring_dequeue_bulk(mp->ring, objs, n, NULL) == n ? 0
-									 : -ENOENT;
-	if (pdk_likely(rc == 0)) {
-		pdk__mempool_stat_add(lc, PDK__MP_GET_OK, 1);
-		pdk__mempool_stat_add(lc, PDK__MP_GET_OK_OBJS, n);
-	} else {
-		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL, 1);
-		pdk__mempool_stat_add(lc, PDK__MP_GET_FAIL_OBJS, n);
-	}
-	return rc;
+	return pdk_mempool_generic_get(mp, objs, n,
+				       pdk_mempool_default_cache(mp));
 }
 
-static inline int pdk_mempool_get(struct pdk_mempool *mp, void **obj)
+static PDK_ALWAYS_INLINE int pdk_mempool_get(struct pdk_mempool *mp,
+					     void **obj)
 {
 	return pdk_mempool_get_bulk(mp, obj, 1);
 }
 
-static inline void pdk__mempool_ring_put(struct pdk_mempool *mp,
-					 void *const *objs, unsigned n)
-{
-	/* The ring holds every object of the pool: only a double free or a
-	 * foreign object can overflow it. */
-	if (pdk_unlikely(pdk_ring_enqueue_bulk(mp->ring, objs, n, NULL) != n))
-		pdk__mempool_put_overflow(mp, n);
-}
-
-/* Put through the cache; n <= lc->size. */
-static inline void pdk__mempool_cache_put(struct pdk_mempool *mp,
-					  struct pdk_mempool_lcore *lc,
-					  void *const *objs, unsigned n)
+/* Return n objects to their pool through `lc` (from
+ * pdk_mempool_default_cache(mp) on this thread). */
+static PDK_ALWAYS_INLINE void
+pdk_mempool_generic_put(struct pdk_mempool *mp, void *const *objs,
+			unsigned n, struct pdk_mempool_lcore *lc)
 {
 	uint32_t len = atomic_load_explicit(&lc->len, memory_order_relaxed);
 
+	/* Also covers n > the cache size and a pool without one. */
 	if (pdk_unlikely(len + n > lc->size)) {
-		/* Flush the newest so that max(N/2, n) remain after the put. */
-		uint32_t keep = PDK_MAX(lc->size / 2, n) - n;
-
-		pdk__mempool_ring_put(mp, &lc->objs[keep], len - keep);
-		pdk__mempool_stat_add(lc, PDK__MP_CACHE_FLUSH, 1);
-		len = keep;
+		pdk__mempool_put_slow(mp, lc, objs, n);
+		return;
 	}
-	for (unsigned i = 0; i < n; i++)
-		lc->objs[len + i] = objs[i];
+	/* The ring's wide copy: n pointers, two per move. */
+	pdk__ring_copy(&lc->objs[len], objs, n);
 	/* relaxed: only this thread writes len; readers just sample it. */
 	atomic_store_explicit(&lc->len, len + n, memory_order_relaxed);
+	if (pdk_unlikely(lc->count_all)) {
+		pdk__mempool_stat_add(lc, PDK__MP_PUT, 1);
+		pdk__mempool_stat_add(lc, PDK__MP_PUT_OBJS, n);
+	}
 }
 
-/* Return n objects to their pool. */
-static inline void pdk_mempool_put_bulk(struct pdk_mempool *mp,
-					void *const *objs, unsigned n)
+/* Return n objects to their pool through the calling thread's cache. */
+static PDK_ALWAYS_INLINE void
+pdk_mempool_put_bulk(struct pdk_mempool *mp, void *const *objs, unsigned n)
 {
-	struct pdk_mempool_lcore *lc = pdk__mempool_lcore(mp);
-
-	if (pdk_likely(n <= lc->size))
-		pdk__mempool_cache_put(mp, lc, objs, n);
-	else
-		pdk__mempool_ring_put(mp, objs, n);
-	pdk__mempool_stat_add(lc, PDK__MP_PUT, 1);
-	pdk__mempool_stat_add(lc, PDK__MP_PUT_OBJS, n);
+	pdk_mempool_generic_put(mp, objs, n, pdk_mempool_default_cache(mp));
 }
 
-static inline void pdk_mempool_put(struct pdk_mempool *mp, void *obj)
+static PDK_ALWAYS_INLINE void pdk_mempool_put(struct pdk_mempool *mp,
+					      void *obj)
 {
 	pdk_mempool_put_bulk(mp, &obj, 1);
 }

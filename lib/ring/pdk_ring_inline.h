@@ -14,8 +14,6 @@
 #ifndef PDK_RING_INLINE_H
 #define PDK_RING_INLINE_H
 
-#include <sched.h>
-
 /* Pauses a multi-producer/consumer spends waiting for a preempted
  * predecessor before it yields the CPU. */
 #define PDK_RING_SPINS_BEFORE_YIELD 1024
@@ -60,57 +58,97 @@ pdk__ring_move_head(struct pdk_ring_headtail *me,
 		}
 		/* acq_rel on success: release pairs with the acquire load of
 		 * head above in the next thread of this side; acquire pairs
-		 * with the previous one's release. Failure reloads `head`. */
-		if (atomic_compare_exchange_weak_explicit(
-			    &me->head, &head, head + want,
-			    memory_order_acq_rel, memory_order_acquire))
+		 * with the previous one's release. Failure reloads `head`.
+		 * `seen`, not `head`, takes the value the CAS read: on success
+		 * the copy and the tail wait then use the head loaded before
+		 * it instead of waiting for the locked instruction's result. */
+		uint32_t seen = head;
+
+		if (pdk_likely(atomic_compare_exchange_weak_explicit(
+			    &me->head, &seen, head + want,
+			    memory_order_acq_rel, memory_order_acquire)))
 			break;
+		head = seen;
 	}
 	*old_head = head;
 	*left = avail - want;
 	return want;
 }
 
+/*
+ * Step 3's wait, out of line (ring.c): pauses until ht->tail reaches
+ * old_head, then acquire-loads it once more. A pinned lcore waits a few
+ * dozen cycles; a long wait means the thread that reserved before us was
+ * preempted mid-operation (more threads than cores), so after
+ * PDK_RING_SPINS_BEFORE_YIELD pauses it yields the CPU instead of spinning
+ * out its time slice. Out of line because a call (sched_yield) inside the
+ * inline code made the compiler keep the ring's addresses in callee-saved
+ * registers and spill others to the stack on every operation.
+ */
+PDK_API __attribute__((cold)) void
+pdk__ring_wait_tail(struct pdk_ring_headtail *ht, uint32_t old_head);
+
 /* Step 3. */
 static PDK_ALWAYS_INLINE void
 pdk__ring_update_tail(struct pdk_ring_headtail *ht, uint32_t old_head,
 		      uint32_t new_head)
 {
-	unsigned spins = 0;
-
 	/* Earlier reservations on our side publish first. acquire: pairs with
 	 * the release store below by the thread that reserved just before us,
-	 * so its slot accesses happen before our release publishes both.
-	 * A pinned lcore waits a few dozen cycles; a long wait means that
-	 * thread was preempted mid-operation (more threads than cores), so
-	 * give it the CPU instead of spinning out our time slice. */
-	if (!ht->single)
-		while (atomic_load_explicit(&ht->tail, memory_order_acquire) !=
-		       old_head) {
-			if (++spins < PDK_RING_SPINS_BEFORE_YIELD) {
-				pdk_pause();
-			} else {
-				sched_yield();
-				spins = 0;
-			}
-		}
+	 * so its slot accesses happen before our release publishes both. */
+	if (!ht->single &&
+	    pdk_unlikely(atomic_load_explicit(&ht->tail, memory_order_acquire) !=
+			 old_head))
+		pdk__ring_wait_tail(ht, old_head);
 	/* release: pairs with the acquire load of this tail in the other
 	 * side's pdk__ring_move_head(): our slot writes (producer) or reads
 	 * (consumer) happen before the other side touches those slots. */
 	atomic_store_explicit(&ht->tail, new_head, memory_order_release);
 }
 
+/* Two pointers as one value, so that copies use 16-byte moves (8-byte on
+ * 32-bit) where a loop of single pointers costs a load and a store each.
+ * Fewer stores also means less to drain before a multi-producer/consumer
+ * CAS. may_alias: it reads and writes arrays of void *; aligned like
+ * them. (A 4-pointer vector would not fit a baseline x86-64 register and
+ * go through the stack.) */
+typedef uintptr_t pdk__ring_ptr2
+	__attribute__((vector_size(2 * sizeof(void *)), may_alias,
+		       aligned(sizeof(void *))));
+
+static PDK_ALWAYS_INLINE void pdk__ring_copy(void **dst, void *const *src,
+					     uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		*(pdk__ring_ptr2 *)&dst[i] = *(const pdk__ring_ptr2 *)&src[i];
+		*(pdk__ring_ptr2 *)&dst[i + 2] =
+			*(const pdk__ring_ptr2 *)&src[i + 2];
+	}
+	if (n & 2) {
+		*(pdk__ring_ptr2 *)&dst[i] = *(const pdk__ring_ptr2 *)&src[i];
+		i += 2;
+	}
+	if (n & 1)
+		dst[i] = src[i];
+}
+
+/* Copy in or out: wide copies while the n slots are contiguous, one
+ * pointer at a time across the end of the slots (once per trip around the
+ * ring; keeping that path simple keeps the fast one small). */
 static PDK_ALWAYS_INLINE void
 pdk__ring_copy_in(struct pdk_ring *r, uint32_t head, void *const *objs,
 		  uint32_t n)
 {
 	uint32_t idx = head & r->mask;
-	uint32_t first = PDK_MIN(n, r->size - idx); /* up to the wrap */
 
-	for (uint32_t i = 0; i < first; i++)
-		r->slots[idx + i] = objs[i];
-	for (uint32_t i = first; i < n; i++)
-		r->slots[i - first] = objs[i];
+	if (pdk_likely(n <= r->size - idx)) {
+		pdk__ring_copy(&r->slots[idx], objs, n);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		r->slots[(idx + i) & r->mask] = objs[i];
 }
 
 static PDK_ALWAYS_INLINE void
@@ -118,12 +156,13 @@ pdk__ring_copy_out(const struct pdk_ring *r, uint32_t head, void **objs,
 		   uint32_t n)
 {
 	uint32_t idx = head & r->mask;
-	uint32_t first = PDK_MIN(n, r->size - idx);
 
-	for (uint32_t i = 0; i < first; i++)
-		objs[i] = r->slots[idx + i];
-	for (uint32_t i = first; i < n; i++)
-		objs[i] = r->slots[i - first];
+	if (pdk_likely(n <= r->size - idx)) {
+		pdk__ring_copy(objs, &r->slots[idx], n);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		objs[i] = r->slots[(idx + i) & r->mask];
 }
 
 static PDK_ALWAYS_INLINE unsigned
@@ -131,16 +170,19 @@ pdk__ring_enqueue(struct pdk_ring *r, void *const *objs, unsigned n,
 		  bool fixed, unsigned *free_space)
 {
 	uint32_t head, left;
+	uint32_t got = pdk__ring_move_head(&r->prod, &r->cons, r->capacity, n,
+					   fixed, &head, &left);
 
-	n = pdk__ring_move_head(&r->prod, &r->cons, r->capacity, n, fixed,
-				&head, &left);
-	if (n != 0) {
-		pdk__ring_copy_in(r, head, objs, n);
-		pdk__ring_update_tail(&r->prod, head, head + n);
+	if (got != 0) {
+		/* A bulk moves exactly n: with a constant n the copy
+		 * specialises (one store for a single pointer). */
+		got = fixed ? n : got;
+		pdk__ring_copy_in(r, head, objs, got);
+		pdk__ring_update_tail(&r->prod, head, head + got);
 	}
 	if (free_space != NULL)
 		*free_space = left;
-	return n;
+	return got;
 }
 
 static PDK_ALWAYS_INLINE unsigned
@@ -148,59 +190,63 @@ pdk__ring_dequeue(struct pdk_ring *r, void **objs, unsigned n, bool fixed,
 		  unsigned *available)
 {
 	uint32_t head, left;
+	uint32_t got = pdk__ring_move_head(&r->cons, &r->prod, 0, n, fixed,
+					   &head, &left);
 
-	n = pdk__ring_move_head(&r->cons, &r->prod, 0, n, fixed, &head, &left);
-	if (n != 0) {
-		pdk__ring_copy_out(r, head, objs, n);
-		pdk__ring_update_tail(&r->cons, head, head + n);
+	if (got != 0) {
+		got = fixed ? n : got; /* as in pdk__ring_enqueue() */
+		pdk__ring_copy_out(r, head, objs, got);
+		pdk__ring_update_tail(&r->cons, head, head + got);
 	}
 	if (available != NULL)
 		*available = left;
-	return n;
+	return got;
 }
 
 /*
  * Enqueue all n pointers or none. Returns n or 0. `free_space` (may be NULL)
  * gets the free slots left after the operation, as seen by it.
  */
-static inline unsigned pdk_ring_enqueue_bulk(struct pdk_ring *r,
-					     void *const *objs, unsigned n,
-					     unsigned *free_space)
+static PDK_ALWAYS_INLINE unsigned
+pdk_ring_enqueue_bulk(struct pdk_ring *r, void *const *objs, unsigned n,
+		      unsigned *free_space)
 {
 	return pdk__ring_enqueue(r, objs, n, true, free_space);
 }
 
 /* Enqueue as many of the n pointers as fit. Returns how many (0..n). */
-static inline unsigned pdk_ring_enqueue_burst(struct pdk_ring *r,
-					      void *const *objs, unsigned n,
-					      unsigned *free_space)
+static PDK_ALWAYS_INLINE unsigned
+pdk_ring_enqueue_burst(struct pdk_ring *r, void *const *objs, unsigned n,
+		       unsigned *free_space)
 {
 	return pdk__ring_enqueue(r, objs, n, false, free_space);
 }
 
 /* Dequeue n pointers or none. Returns n or 0. `available` (may be NULL)
  * gets the elements left after the operation, as seen by it. */
-static inline unsigned pdk_ring_dequeue_bulk(struct pdk_ring *r, void **objs,
-					     unsigned n, unsigned *available)
+static PDK_ALWAYS_INLINE unsigned
+pdk_ring_dequeue_bulk(struct pdk_ring *r, void **objs, unsigned n,
+		      unsigned *available)
 {
 	return pdk__ring_dequeue(r, objs, n, true, available);
 }
 
 /* Dequeue up to n pointers. Returns how many (0..n). */
-static inline unsigned pdk_ring_dequeue_burst(struct pdk_ring *r, void **objs,
-					      unsigned n, unsigned *available)
+static PDK_ALWAYS_INLINE unsigned
+pdk_ring_dequeue_burst(struct pdk_ring *r, void **objs, unsigned n,
+		       unsigned *available)
 {
 	return pdk__ring_dequeue(r, objs, n, false, available);
 }
 
 /* One pointer: 0, or -ENOBUFS when the ring is full. */
-static inline int pdk_ring_enqueue(struct pdk_ring *r, void *obj)
+static PDK_ALWAYS_INLINE int pdk_ring_enqueue(struct pdk_ring *r, void *obj)
 {
 	return pdk__ring_enqueue(r, &obj, 1, true, NULL) ? 0 : -ENOBUFS;
 }
 
 /* One pointer: 0, or -ENOENT when the ring is empty. */
-static inline int pdk_ring_dequeue(struct pdk_ring *r, void **obj)
+static PDK_ALWAYS_INLINE int pdk_ring_dequeue(struct pdk_ring *r, void **obj)
 {
 	return pdk__ring_dequeue(r, obj, 1, true, NULL) ? 0 : -ENOENT;
 }

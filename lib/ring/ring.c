@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,22 @@
 
 #define LOG_COMP "ring"
 #define POW2_MAX (1U << 30) /* largest power of two <= PDK_RING_SZ_MAX */
+
+void pdk__ring_wait_tail(struct pdk_ring_headtail *ht, uint32_t old_head)
+{
+	unsigned spins = 0;
+
+	/* acquire: as in pdk__ring_update_tail(), whose check failed. */
+	while (atomic_load_explicit(&ht->tail, memory_order_acquire) !=
+	       old_head) {
+		if (++spins < PDK_RING_SPINS_BEFORE_YIELD) {
+			pdk_pause();
+		} else {
+			sched_yield();
+			spins = 0;
+		}
+	}
+}
 
 /* Rings from pdk_ring_create(), by name. */
 struct reg_entry {

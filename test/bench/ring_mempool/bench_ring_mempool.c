@@ -20,6 +20,8 @@
 #include <pdk_mempool.h>
 #include <pdk_ring.h>
 
+#include "bench_common.h"
+
 #define MAX_BULK 128
 #define MAX_ROUNDS 65536
 #define RING_COUNT 4096
@@ -39,19 +41,6 @@ struct result {
 static struct result results[32];
 static unsigned nb_results;
 static void *objs_buf[MAX_BULK];
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void record(const char *name, const char *mode, unsigned bulk,
 		   double cycles)
@@ -74,7 +63,7 @@ static double run_rounds(const struct opts *o, round_fn fn, void *ctx,
 	fn(ctx, per_round); /* warm up caches and branch predictors */
 	while (n < MAX_ROUNDS && (n < 5 || pdk_rdtsc() - start < budget))
 		v[n++] = (double)fn(ctx, per_round) / per_round;
-	return median(v, n);
+	return bench_median(v, n);
 }
 
 struct ring_ctx {

@@ -21,10 +21,12 @@
 #define ELT 100
 #define CACHE 8
 
+/* A pool that counts every get and put (the tests check the counters). */
 static struct pdk_mempool *pool(const char *name, unsigned n, unsigned cache)
 {
 	struct pdk_mempool *mp = pdk_mempool_create(name, n, ELT, cache, 0, NULL,
-						    NULL, PDK_SOCKET_ANY, 0);
+						    NULL, PDK_SOCKET_ANY,
+						    PDK_MEMPOOL_F_STATS);
 
 	assert_non_null(mp);
 	return mp;
@@ -302,6 +304,92 @@ static void test_cache_hits_flush_and_bypass(void **state)
 	pdk_mempool_free(mp);
 }
 
+/* The cache looked up once and passed to each call behaves as the calls
+ * that look it up; a non-EAL thread's has no cache. */
+static void *default_cache_of_thread(void *arg)
+{
+	return pdk_mempool_default_cache(arg);
+}
+
+static void test_generic_get_put(void **state)
+{
+	struct pdk_mempool *mp = pool("generic", 64, CACHE);
+	struct pdk_mempool_lcore *lc = pdk_mempool_default_cache(mp);
+	void *objs[4], *other;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(lc->size, CACHE);
+	assert_int_equal(pdk_mempool_generic_get(mp, objs, 4, lc), 0);
+	assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()),
+			 CACHE / 2);
+	pdk_mempool_generic_put(mp, objs, 4, lc);
+	assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()),
+			 CACHE / 2 + 4);
+	assert_int_equal(pdk_mempool_get(mp, &objs[0]), 0);
+	assert_ptr_equal(objs[0], objs[3]); /* the newest first, either way */
+	pdk_mempool_put(mp, objs[0]);
+	assert_int_equal(pthread_create(&t, NULL, default_cache_of_thread, mp), 0);
+	assert_int_equal(pthread_join(t, &other), 0);
+	assert_ptr_not_equal(other, lc);
+	assert_int_equal(((struct pdk_mempool_lcore *)other)->size, 0);
+	pdk_mempool_free(mp);
+}
+
+/* A get from the cache returns the newest objects first: the reverse of
+ * the order they were put, for every count (the pop moves two at a time). */
+static void test_cache_returns_newest_first(void **state)
+{
+	struct pdk_mempool *mp = pool("newest", 64, CACHE);
+	void *in[CACHE], *out[CACHE + 1];
+
+	(void)state;
+	for (unsigned k = 1; k <= CACHE; k++) {
+		pdk_mempool_cache_flush(mp);
+		assert_int_equal(pdk_mempool_get_bulk(mp, in, k), 0);
+		pdk_mempool_cache_flush(mp);
+		pdk_mempool_put_bulk(mp, in, k); /* the cache holds exactly these */
+		assert_int_equal(pdk_mempool_cache_count(mp, pdk_lcore_id()), k);
+		out[k] = NULL;
+		assert_int_equal(pdk_mempool_get_bulk(mp, out, k), 0);
+		for (unsigned i = 0; i < k; i++)
+			assert_ptr_equal(out[i], in[k - 1 - i]);
+		assert_null(out[k]); /* nothing written past k */
+		pdk_mempool_put_bulk(mp, out, k);
+	}
+	pdk_mempool_free(mp);
+}
+
+/* Without PDK_MEMPOOL_F_STATS only the slow path counts: failures,
+ * refills and flushes. */
+static void test_stats_off_by_default(void **state)
+{
+	struct pdk_mempool *mp = pdk_mempool_create("nostats", 64, ELT, CACHE, 0,
+						    NULL, NULL, PDK_SOCKET_ANY, 0);
+	void *objs[64];
+	struct pdk_mempool_stats st;
+
+	(void)state;
+	assert_non_null(mp);
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs, 64), 0); /* bypass */
+	assert_int_equal(pdk_mempool_get(mp, objs), -ENOENT);
+	pdk_mempool_put_bulk(mp, objs, 64);
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs, CACHE), 0); /* refill */
+	assert_int_equal(pdk_mempool_get_bulk(mp, objs + CACHE, CACHE), 0);
+	pdk_mempool_put_bulk(mp, objs, CACHE);         /* fits */
+	pdk_mempool_put_bulk(mp, objs + CACHE, CACHE); /* flush first */
+	assert_int_equal(pdk_mempool_get(mp, objs), 0); /* a hit */
+	pdk_mempool_put(mp, objs[0]);
+	pdk_mempool_stats_total(mp, &st);
+	assert_int_equal(st.get_ok + st.get_ok_objs + st.put + st.put_objs +
+				 st.cache_hit, 0);
+	assert_int_equal(st.get_fail, 1);
+	assert_int_equal(st.get_fail_objs, 1);
+	assert_int_equal(st.cache_refill, 2);
+	assert_int_equal(st.cache_flush, 1);
+	pdk_mempool_free(mp);
+}
+
 /* Ownership flag in each object: a get that finds it set got an object
  * that someone else holds. */
 struct churn {
@@ -352,7 +440,8 @@ static struct pdk_mempool *churn_pool(const char *name)
 	/* Small: the lcores compete for the last objects. */
 	struct pdk_mempool *mp = pdk_mempool_create(name, 3 * CACHE, ELT, CACHE,
 						    0, zero_flag, NULL,
-						    PDK_SOCKET_ANY, 0);
+						    PDK_SOCKET_ANY,
+						    PDK_MEMPOOL_F_STATS);
 
 	assert_non_null(mp);
 	return mp;
@@ -417,6 +506,9 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_cache_policy_model),
 		cmocka_unit_test(test_cache_hits_flush_and_bypass),
+		cmocka_unit_test(test_generic_get_put),
+		cmocka_unit_test(test_cache_returns_newest_first),
+		cmocka_unit_test(test_stats_off_by_default),
 		cmocka_unit_test(test_two_lcores),
 		cmocka_unit_test(test_pthreads_bypass_cache),
 	};

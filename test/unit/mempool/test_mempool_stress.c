@@ -172,7 +172,7 @@ static void run(unsigned cache)
 
 	s.mp = pdk_mempool_create(cache ? "stress_c" : "stress_nc", POOL_SIZE,
 				  sizeof(struct obj), cache, 0, clear_obj, NULL,
-				  PDK_SOCKET_ANY, 0);
+				  PDK_SOCKET_ANY, PDK_MEMPOOL_F_STATS);
 	assert_non_null(s.mp);
 	for (unsigned i = 0; i < WORKERS; i++)
 		w[i] = (struct worker){.s = &s, .id = i, .seed = 7 * i + cache + 1};

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <pdk_ring.h>
@@ -146,6 +147,45 @@ static void test_wrap_around(void **state)
 		for (unsigned i = 0; i < batch; i++)
 			assert_ptr_equal(buf[i], TAG(next_out + i));
 		next_out += batch;
+	}
+	assert_true(pdk_ring_empty(r));
+}
+
+/* Every batch size from every slot offset, through bulk and burst: the
+ * copies move pointers two at a time and take a separate path across the
+ * end of the slots, so each size's remainder and each split must keep the
+ * order. */
+static void test_every_size_at_every_offset(void **state)
+{
+	struct pdk_ring *r = *state;
+	unsigned cap = pdk_ring_capacity(r), next_in = 0, next_out = 0;
+	void *in[64], *out[64];
+
+	for (unsigned n = 1; n <= cap; n++) {
+		for (unsigned off = 0; off < r->size; off++) {
+			bool burst = (n + off) % 2;
+
+			for (unsigned i = 0; i < n; i++)
+				in[i] = TAG(next_in + i);
+			assert_int_equal(burst ? pdk_ring_enqueue_burst(r, in, n, NULL)
+					       : pdk_ring_enqueue_bulk(r, in, n, NULL),
+					 n);
+			next_in += n;
+			memset(out, 0, sizeof(out));
+			assert_int_equal(burst ? pdk_ring_dequeue_burst(r, out, n, NULL)
+					       : pdk_ring_dequeue_bulk(r, out, n, NULL),
+					 n);
+			for (unsigned i = 0; i < n; i++)
+				assert_ptr_equal(out[i], TAG(next_out + i));
+			assert_null(out[n]); /* nothing beyond n (n <= 16) */
+			next_out += n;
+			/* Shift the start by one slot for the next offset. */
+			assert_int_equal(pdk_ring_enqueue(r, TAG(next_in)), 0);
+			assert_int_equal(pdk_ring_dequeue(r, out), 0);
+			assert_ptr_equal(out[0], TAG(next_in));
+			next_in++;
+			next_out++;
+		}
 	}
 	assert_true(pdk_ring_empty(r));
 }
@@ -315,6 +355,7 @@ static void test_create_lookup_free(void **state)
 	MODE_TEST(test_bulk_all_or_nothing, i, label),          \
 	MODE_TEST(test_burst_as_many_as_possible, i, label),    \
 	MODE_TEST(test_wrap_around, i, label),                  \
+	MODE_TEST(test_every_size_at_every_offset, i, label),   \
 	MODE_TEST(test_counter_wrap, i, label)
 
 int main(void)
