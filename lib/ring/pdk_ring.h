@@ -67,9 +67,16 @@ struct pdk_ring {
 	uint32_t capacity; /* elements the ring holds when full */
 	bool owned;        /* memory from pdk_ring_create(): freed by pdk_ring_free() */
 
-	/* Producer and consumer on their own cache lines: no false sharing. */
+	/*
+	 * Producer, consumer and slots each on their own cache line, with an
+	 * empty line after prod and after cons: the adjacent-line prefetcher
+	 * moves lines in 128-byte pairs, so neighbouring lines would still
+	 * travel between the producer's and the consumer's cores.
+	 */
 	alignas(PDK_CACHE_LINE) struct pdk_ring_headtail prod;
+	char guard_prod[PDK_CACHE_LINE];
 	alignas(PDK_CACHE_LINE) struct pdk_ring_headtail cons;
+	char guard_cons[PDK_CACHE_LINE];
 	alignas(PDK_CACHE_LINE) void *slots[];
 };
 

@@ -281,9 +281,13 @@ static void test_accepted_sizes(void **state)
 	assert_int_equal(pdk_ring_get_memsize(0x7fffffffU, PDK_RING_F_EXACT_SZ),
 			 hdr + (1ULL << 31) * 8);
 	assert_int_equal(hdr % PDK_CACHE_LINE, 0);
+	/* an empty line between prod, cons and the slots (128-byte pairs) */
 	assert_int_equal(offsetof(struct pdk_ring, cons) -
 				 offsetof(struct pdk_ring, prod),
-			 PDK_CACHE_LINE);
+			 2 * PDK_CACHE_LINE);
+	assert_int_equal(offsetof(struct pdk_ring, slots) -
+				 offsetof(struct pdk_ring, cons),
+			 2 * PDK_CACHE_LINE);
 }
 
 static void test_init_rejects_bad_args(void **state)
