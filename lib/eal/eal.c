@@ -29,26 +29,49 @@ static void apply_log_rules(const struct eal_args *a)
 				  a->log_rules[i].level);
 }
 
-/* Ticks per second of pdk_rdtsc(), measured against CLOCK_MONOTONIC_RAW. */
-static uint64_t measure_tsc_hz(void)
-{
-	struct timespec t0, t1, sl = {.tv_nsec = 20 * 1000 * 1000};
-	uint64_t c0, c1, ns;
+/*
+ * Ticks per second of pdk_rdtsc(), measured against CLOCK_MONOTONIC_RAW over
+ * at least 20 ms. pdk_eal_init starts the measurement before it reserves
+ * memory and finishes it after, so the wait overlaps the page faults.
+ */
+static struct {
+	struct timespec t0;
+	uint64_t c0;
+} tsc_calib;
 
-	clock_gettime(CLOCK_MONOTONIC_RAW, &t0);
-	c0 = pdk_rdtsc();
-	nanosleep(&sl, NULL);
+static void tsc_calib_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC_RAW, &tsc_calib.t0);
+	tsc_calib.c0 = pdk_rdtsc();
+}
+
+static uint64_t tsc_calib_finish(void)
+{
+	const uint64_t min_ns = 20 * 1000 * 1000;
+	struct timespec t1;
+	uint64_t c1, ns;
+
 	clock_gettime(CLOCK_MONOTONIC_RAW, &t1);
+	ns = (uint64_t)(t1.tv_sec - tsc_calib.t0.tv_sec) * 1000000000ULL +
+	     (uint64_t)(t1.tv_nsec - tsc_calib.t0.tv_nsec);
+	if (ns < min_ns) {
+		struct timespec sl = {.tv_nsec = (long)(min_ns - ns)};
+
+		nanosleep(&sl, NULL);
+		clock_gettime(CLOCK_MONOTONIC_RAW, &t1);
+		ns = (uint64_t)(t1.tv_sec - tsc_calib.t0.tv_sec) * 1000000000ULL +
+		     (uint64_t)(t1.tv_nsec - tsc_calib.t0.tv_nsec);
+	}
 	c1 = pdk_rdtsc();
-	ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
-	     (uint64_t)(t1.tv_nsec - t0.tv_nsec);
-	return ns ? (c1 - c0) * 1000000000ULL / ns : 1;
+	return ns ? (c1 - tsc_calib.c0) * 1000000000ULL / ns : 1;
 }
 
 uint64_t pdk_get_tsc_hz(void)
 {
-	if (tsc_hz == 0)
-		tsc_hz = measure_tsc_hz();
+	if (tsc_hz == 0) {
+		tsc_calib_start();
+		tsc_hz = tsc_calib_finish();
+	}
 	return tsc_hz;
 }
 
@@ -83,10 +106,13 @@ int pdk_eal_init(int argc, char **argv)
 	rc = eal_lcores_start(&eal_cfg, last_error, sizeof(last_error));
 	if (rc < 0)
 		goto fail_cleanup;
+	if (tsc_hz == 0)
+		tsc_calib_start();
 	rc = eal_memory_init(&eal_cfg, last_error, sizeof(last_error));
 	if (rc < 0)
 		goto fail_cleanup;
-	pdk_get_tsc_hz();
+	if (tsc_hz == 0)
+		tsc_hz = tsc_calib_finish();
 	buses_up = true;
 	rc = eal_buses_probe(last_error, sizeof(last_error));
 	if (rc < 0)

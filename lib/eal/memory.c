@@ -185,18 +185,13 @@ static void touch_sigbus(int sig)
 	siglongjmp(touch_jmp, 1);
 }
 
-/* Fault every page in now; failure (no page on that node) is an error, not
- * a SIGBUS later in the data path. */
-static int populate(void *va, size_t len, size_t page)
+/* kernels before 5.14 (no MADV_POPULATE_WRITE): touch each page under a
+ * SIGBUS guard */
+static int touch_pages(void *va, size_t len, size_t page)
 {
 	struct sigaction sa = {.sa_handler = touch_sigbus}, old;
 	int rc = 0;
 
-	if (madvise(va, len, MADV_POPULATE_WRITE) == 0)
-		return 0;
-	if (errno != EINVAL)
-		return -errno;
-	/* kernels before 5.14: touch each page under a SIGBUS guard */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &old);
 	if (sigsetjmp(touch_jmp, 1) == 0) {
@@ -206,6 +201,69 @@ static int populate(void *va, size_t len, size_t page)
 		rc = -ENOMEM;
 	}
 	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
+struct populate_part {
+	void *va;
+	size_t len;
+	int rc;
+};
+
+static int populate_part(void *arg)
+{
+	struct populate_part *p = arg;
+
+	p->rc = madvise(p->va, p->len, MADV_POPULATE_WRITE) == 0 ? 0 : -errno;
+	return 0;
+}
+
+#define POPULATE_PARTS_MAX 16
+#define POPULATE_PART_MIN (32u << 20)
+
+/*
+ * Fault every page in now; failure (no page on that node) is an error, not
+ * a SIGBUS later in the data path. The kernel zeroes each page as it faults
+ * it in, which is most of start-up with a large -m, so the worker lcores
+ * (idle until the application launches them, each on its own CPU) fault
+ * their share in parallel; placement follows the range's mbind policy
+ * whichever CPU faults a page.
+ */
+static int populate(void *va, size_t len, size_t page)
+{
+	struct populate_part parts[POPULATE_PARTS_MAX];
+	unsigned lcore[POPULATE_PARTS_MAX], n = 1, id;
+	size_t chunk;
+	int rc;
+
+	PDK_LCORE_FOREACH_WORKER(id) {
+		if (n == POPULATE_PARTS_MAX || (size_t)(n + 1) * POPULATE_PART_MIN > len)
+			break;
+		lcore[n++] = id;
+	}
+	chunk = PDK_ALIGN_CEIL(len / n, page);
+	for (unsigned i = 0; i < n; i++) {
+		size_t off = PDK_MIN((size_t)i * chunk, len);
+
+		parts[i] = (struct populate_part){PDK_PTR_ADD(va, off),
+						  PDK_MIN(chunk, len - off), 0};
+	}
+	for (unsigned i = 1; i < n; i++)
+		if (parts[i].len == 0 ||
+		    pdk_eal_remote_launch(populate_part, &parts[i], lcore[i]) < 0)
+			lcore[i] = PDK_MAX_LCORES;
+	populate_part(&parts[0]);
+	for (unsigned i = 1; i < n; i++) {
+		if (lcore[i] != PDK_MAX_LCORES)
+			pdk_eal_wait_lcore(lcore[i]);
+		else if (parts[i].len)
+			populate_part(&parts[i]);
+	}
+	if (parts[0].rc == -EINVAL)
+		return touch_pages(va, len, page);
+	rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = parts[i].rc;
 	return rc;
 }
 
@@ -219,10 +277,9 @@ static int place_on_node(void *va, size_t len, size_t page, int node,
 	int *status;
 	int rc = 0;
 
-	if (numa_available() < 0)
-		return 0;
 	mask[node / (8 * sizeof(long))] |= 1UL << (node % (8 * sizeof(long)));
-	if (mbind(va, len, MPOL_BIND, mask, PDK_MAX_NUMA_NODES + 1, 0) < 0)
+	if (numa_available() >= 0 &&
+	    mbind(va, len, MPOL_BIND, mask, PDK_MAX_NUMA_NODES + 1, 0) < 0)
 		return err_out(err, errlen, -errno, "mbind to NUMA node %d failed: %s",
 			       node, strerror(errno));
 	rc = populate(va, len, page);
@@ -231,6 +288,8 @@ static int place_on_node(void *va, size_t len, size_t page, int node,
 			       "could not fault in %zu pages of %zu KiB on NUMA node %d: %s; "
 			       "free memory on that node or reserve more hugepages there",
 			       n, page >> 10, node, strerror(-rc));
+	if (numa_available() < 0)
+		return 0;
 	pages = calloc(n, sizeof(*pages));
 	status = calloc(n, sizeof(*status));
 	if (pages == NULL || status == NULL) {
