@@ -504,18 +504,24 @@ static int dma_map_check(const struct pdk_vfio_domain *dom, const void *va, size
 	return 0;
 }
 
-/* IOVA = VA when that fits and is free, else the first free fit. */
+/*
+ * IOVA = VA when that fits and is free, else the first free fit: aligned
+ * like the VA (up to 1 GiB, so the IOMMU can use large pages), or failing
+ * that to the IOMMU page only.
+ */
 static int choose_iova(const struct pdk_vfio_domain *dom, void *va, size_t len,
 		       uint64_t *iova)
 {
 	uint64_t v = (uint64_t)(uintptr_t)va;
-	uint64_t align = PDK_MAX(min_pgsize(dom), PDK_MIN(v & -v, (uint64_t)PDK_GB));
+	uint64_t pg = min_pgsize(dom);
+	uint64_t align = PDK_MAX(pg, PDK_MIN(v & -v, (uint64_t)PDK_GB));
 
 	if (in_ranges(&dom->info, v, len) && iova_conflict(dom, NULL, 0, v, len) == 0) {
 		*iova = v;
 		return 0;
 	}
-	if (iova_alloc(dom, NULL, 0, len, align, iova) == 0)
+	if (iova_alloc(dom, NULL, 0, len, align, iova) == 0 ||
+	    (align > pg && iova_alloc(dom, NULL, 0, len, pg, iova) == 0))
 		return 0;
 	PDK_LOG(ERR, VFIO_LOG, "no free IOVA space for 0x%zx bytes inside the IOMMU's valid "
 		"ranges (%u mappings already): unmap something first", len, dom->nr_maps);

@@ -272,6 +272,12 @@ static void test_external_buffers(void **state)
 	/* the space is free again */
 	assert_int_equal(pdk_vfio_dma_map(dom, buf, 0x10000, &iova), 0);
 	assert_int_equal(iova, 0xc00000);
+	assert_int_equal(pdk_vfio_dma_unmap(dom, buf, 0x10000), 0);
+	/* a VA aligned to 32 MiB: no 32 MiB-aligned IOVA is left in the range,
+	 * so it gets a page-aligned one rather than ENOSPC */
+	buf = buffer(32u << 20);
+	assert_int_equal(pdk_vfio_dma_map(dom, buf, 0x10000, &iova), 0);
+	assert_int_equal(iova, 0xc00000);
 	pdk_vfio_dev_close(d); /* takes the external mapping with it */
 	assert_int_equal(fk.nr_maps, 0);
 }
