@@ -18,6 +18,7 @@ Only the PIDs this script started are signalled. Exit 0 pass, 1 fail,
     kill_recovery.py BUILD_DIR [--huge-dir DIR]
 """
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -103,10 +104,12 @@ def main():
             errors.append(what)
         return ok
 
-    with tempfile.TemporaryDirectory(prefix="pdk-kill-recovery.") as d:
+    with tempfile.TemporaryDirectory(prefix="pdk-kill-recovery.") as d, \
+            contextlib.ExitStack() as stack:
         nsfile = os.path.join(d, "ns.img")
         try:
-            server = emud.Emud(args.build, d, "ns-size=64m,file=%s" % nsfile).__enter__()
+            server = stack.enter_context(emud.Emud(args.build, d,
+                                                   "ns-size=64m,file=%s" % nsfile))
         except emud.NotReady as e:
             print("FAIL: %s" % e)
             return 1
@@ -161,7 +164,6 @@ def main():
             if app is not None and app.poll() is None:
                 app.kill()
                 app.wait()
-            server.__exit__()
             for f in os.listdir(args.huge_dir):
                 if f.startswith(prefix):
                     os.unlink(os.path.join(args.huge_dir, f))
